@@ -1,0 +1,1 @@
+"""tsquant database tooling: embedded cluster, connection settings, migration runner."""

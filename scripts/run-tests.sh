@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The whole suite, as `make test` runs it:
+#   for each database mode (plain PostgreSQL always; TimescaleDB when installed on the server):
+#     pytest (incl. the plpgsql_check test), then pg_prove over tests/pgtap on a fresh database
+#   once: sqlfluff lint over db/ and dbt_project/
+# Prints a summary with how many of each ran; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH=$PWD
+PY=${PY:-.venv/bin/python}
+REPORTS=.tsq/reports
+mkdir -p "$REPORTS"
+rm -f "$REPORTS"/*
+failed=0
+summary=()
+total_passed=0
+total_failed=0
+
+dburl() { $PY -c 'import sys; from db.connection import database_url; print(database_url(sys.argv[1]))' "$1"; }
+
+$PY -m db.migrate --create-db --quiet >/dev/null || { echo "run-tests: the main database could not be migrated" >&2; exit 1; }
+
+modes=(postgresql)
+ts_reason=$($PY - <<'PY'
+from db.connection import connect, database_url
+from db.migrate import _timescaledb_status
+with connect(database_url("postgres")) as conn:
+    usable, reason = _timescaledb_status(conn)
+print(("yes " if usable else "no ") + reason)
+PY
+)
+if [[ $ts_reason == yes* ]]; then
+    modes+=(timescaledb)
+else
+    summary+=("timescaledb mode: SKIPPED — ${ts_reason#no }")
+fi
+
+for mode in "${modes[@]}"; do
+    echo
+    echo "=================== pytest, $mode mode ==================="
+    log="$REPORTS/pytest-$mode.log"
+    TSQ_TEST_MODE=$mode $PY -m pytest --db-mode "$mode" -p no:cacheprovider ${PYTEST_ARGS:-} 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    line=$(grep -E '^=+ .*(passed|failed|error|no tests ran).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')
+    summary+=("pytest ($mode): ${line:-no summary} (exit $rc)")
+    p=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$line"); f=$(grep -oE '[0-9]+ (failed|error)' <<<"$line" | awk '{s+=$1} END {print s+0}')
+    total_passed=$((total_passed + ${p:-0})); total_failed=$((total_failed + ${f:-0}))
+    [ "$rc" = 0 ] || failed=1
+    if [ -f "$REPORTS/plpgsql_check-$mode.txt" ]; then
+        summary+=("plpgsql_check ($mode): $(cat "$REPORTS/plpgsql_check-$mode.txt")")
+    fi
+
+    echo
+    echo "=================== pg_prove, $mode mode ==================="
+    db="tsq_pgtap_${mode}_$$"
+    url=$(dburl "$db")
+    if $PY -m db.migrate --url "$url" --mode "$mode" --create-db --quiet >/dev/null; then
+        psql -X -q "$url" -c "create extension if not exists pgtap" >/dev/null
+        log="$REPORTS/pg_prove-$mode.log"
+        pg_prove --ext .sql -r --dbname "$url" tests/pgtap 2>&1 | tee "$log"
+        rc=${PIPESTATUS[0]}
+        tests=$(sed -nE 's/^Files=([0-9]+), Tests=([0-9]+).*/\1 files, \2 tests/p' "$log")
+        result=$(sed -nE 's/^Result: (.*)/\1/p' "$log")
+        summary+=("pg_prove ($mode): ${tests:-0 tests} — ${result:-no result} (exit $rc)")
+        n=$(sed -nE 's/^Files=[0-9]+, Tests=([0-9]+).*/\1/p' "$log")
+        if [ "$rc" = 0 ]; then total_passed=$((total_passed + ${n:-0})); else total_failed=$((total_failed + 1)); failed=1; fi
+    else
+        summary+=("pg_prove ($mode): database could not be migrated"); failed=1; total_failed=$((total_failed + 1))
+    fi
+    $PY -c 'import sys, psycopg; from db.connection import database_url
+with psycopg.connect(database_url("postgres"), autocommit=True) as c: c.execute(f"drop database if exists \"{sys.argv[1]}\" with (force)")' "$db"
+done
+
+echo
+echo "=================== sqlfluff lint ==================="
+log="$REPORTS/sqlfluff.log"
+files=$(find db dbt_project -name '*.sql' 2>/dev/null | wc -l)
+.venv/bin/sqlfluff lint db dbt_project --processes 2 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+violations=$(grep -cE '^L: *[0-9]+' "$log")
+summary+=("sqlfluff: $files SQL files linted, $violations violations (exit $rc)")
+if [ "$rc" = 0 ]; then total_passed=$((total_passed + files)); else failed=1; total_failed=$((total_failed + violations)); fi
+
+echo
+echo "=================== summary ==================="
+printf '%s\n' "${summary[@]}"
+echo "suite: $total_passed passed, $total_failed failed"
+exit $failed
