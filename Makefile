@@ -36,7 +36,7 @@ demo: migrate ## start the database, migrate, run the pipeline on bundled data, 
 	@$(PY) -m scripts.demo
 
 test: db-up ## run the whole suite: pytest, pg_prove, plpgsql_check, sqlfluff (both database modes)
-	@scripts/run-tests.sh
+	@TSQ_RECORD_TESTS=$${TSQ_RECORD_TESTS:-$(RECORD_TESTS)} scripts/run-tests.sh
 
 lint: setup ## sqlfluff over db/ and dbt_project/
 	@$(VENV)/bin/sqlfluff lint db dbt_project --processes 2

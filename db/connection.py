@@ -65,3 +65,34 @@ def connect(url: str | None = None, *, autocommit: bool = False, **kwargs) -> ps
             f"cannot connect to {redact(target)}: {first_line}"
             " (start the embedded database with 'make db-up' or set DATABASE_URL)"
         ) from exc
+
+
+_LIBPQ_ENV = {
+    "host": "PGHOST",
+    "port": "PGPORT",
+    "user": "PGUSER",
+    "password": "PGPASSWORD",
+    "dbname": "PGDATABASE",
+    "sslmode": "PGSSLMODE",
+}
+
+
+def libpq_environment(url: str) -> dict[str, str]:
+    """PG* environment variables equivalent to `url`, for tools that take no URL (pg_prove)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(url)
+    return {env: str(params[key]) for key, env in _LIBPQ_ENV.items() if params.get(key) is not None}
+
+
+if __name__ == "__main__":
+    # python -m db.connection env [DBNAME]  ->  shell `export` lines for the PG* variables
+    import shlex
+    import sys
+
+    if len(sys.argv) < 2 or sys.argv[1] != "env":
+        print("usage: python -m db.connection env [DBNAME]", file=sys.stderr)
+        sys.exit(2)
+    target = database_url(sys.argv[2] if len(sys.argv) > 2 else None)
+    for name, value in libpq_environment(target).items():
+        print(f"export {name}={shlex.quote(value)}")

@@ -57,7 +57,7 @@ for mode in "${modes[@]}"; do
     if $PY -m db.migrate --url "$url" --mode "$mode" --create-db --quiet >/dev/null; then
         psql -X -q "$url" -c "create extension if not exists pgtap" >/dev/null
         log="$REPORTS/pg_prove-$mode.log"
-        pg_prove --ext .sql -r --dbname "$url" tests/pgtap 2>&1 | tee "$log"
+        (eval "$($PY -m db.connection env "$db")" && pg_prove --ext .sql -r tests/pgtap) 2>&1 | tee "$log"
         rc=${PIPESTATUS[0]}
         tests=$(sed -nE 's/^Files=([0-9]+), Tests=([0-9]+).*/\1 files, \2 tests/p' "$log")
         result=$(sed -nE 's/^Result: (.*)/\1/p' "$log")
