@@ -1,0 +1,34 @@
+"""Bring the candle rollups (market.candles_1m … market.candles_1d) up to date.
+
+    python -m loaders.rollups [--until TIMESTAMP]
+
+Plain mode: recomputes the buckets recorded as changed since the last refresh. TimescaleDB mode:
+refreshes the continuous aggregates (policies also do this on a schedule). Cron-friendly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from loaders.core.cli import main_wrapper
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m loaders.rollups", description=__doc__.split("\n\n")[0])
+    p.add_argument("--until", help="only buckets that ended by then (default: now)")
+    p.add_argument("--url", help="database URL (default: DATABASE_URL or the embedded database)")
+    args = p.parse_args(argv)
+    from db.connection import connect
+
+    with connect(args.url, autocommit=True) as conn:
+        t0 = time.perf_counter()
+        conn.execute("call market.refresh_rollups(%s)", (args.until,))
+        mode = conn.execute("select ops.database_mode()").fetchone()[0]
+    print(f"rollups refreshed in {time.perf_counter() - t0:.2f} s ({mode} mode)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main_wrapper(main))
