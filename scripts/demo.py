@@ -53,6 +53,11 @@ def main() -> int:
         with connect() as conn:
             show_database(conn)
             show_schemas(conn)
+        heading("pipeline: captures, fake exchanges, taapi (DRY_RUN), rollups")
+        from loaders.demo_pipeline import run_demo
+
+        for line in run_demo(database_url()):
+            print(line)
     except ConfigurationError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
