@@ -106,6 +106,12 @@ class LoaderRun:
              error, status, self.run_id),
         )
 
+    def record_batch(self, batch: Counts) -> None:
+        """Add a batch a job loaded itself (in its own transaction) to this run's record."""
+        self.counts.add(batch)
+        self.batches += 1
+        self._update()
+
     # -- loading -----------------------------------------------------------------------------
 
     def load(self, ds: Dataset, df: pd.DataFrame, *, batch_size: int = 100_000,

@@ -37,7 +37,8 @@ class Reasons:
         return np.array(self.names, dtype=object)[self.codes]
 
 
-def _common(df: pd.DataFrame, r: Reasons, time_col: str, now_us: int | None) -> None:
+def flag_common_problems(df: pd.DataFrame, r: Reasons, time_col: str, now_us: int | None) -> None:
+    """Flags every dataset shares: unknown instrument, timestamps in the future or far past."""
     now_us = int(_time.time() * 1_000_000) if now_us is None else now_us
     inst = df["instrument_id"].to_numpy()
     r.flag(pd.isna(inst) | (inst < 0), "unknown_instrument")
@@ -55,7 +56,7 @@ def _finite(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
 
 def validate_trades(df: pd.DataFrame, now_us: int | None = None) -> Reasons:
     r = Reasons(len(df))
-    _common(df, r, "time", now_us)
+    flag_common_problems(df, r, "time", now_us)
     price = df["price"].to_numpy(dtype=float)
     qty = df["quantity"].to_numpy(dtype=float)
     r.flag(~_finite(df, ["price", "quantity"]), "non_finite_value")
@@ -69,7 +70,7 @@ def validate_trades(df: pd.DataFrame, now_us: int | None = None) -> Reasons:
 
 def validate_quotes(df: pd.DataFrame, now_us: int | None = None) -> Reasons:
     r = Reasons(len(df))
-    _common(df, r, "time", now_us)
+    flag_common_problems(df, r, "time", now_us)
     bid = df["bid"].to_numpy(dtype=float)
     ask = df["ask"].to_numpy(dtype=float)
     r.flag(~_finite(df, ["bid", "ask"]), "non_finite_value")
@@ -88,7 +89,7 @@ def validate_quotes(df: pd.DataFrame, now_us: int | None = None) -> Reasons:
 
 def validate_candles(df: pd.DataFrame, now_us: int | None = None) -> Reasons:
     r = Reasons(len(df))
-    _common(df, r, "open_time", now_us)
+    flag_common_problems(df, r, "open_time", now_us)
     o, h, lo, c = (df[k].to_numpy(dtype=float) for k in ("open", "high", "low", "close"))
     vol = df["volume"].to_numpy(dtype=float)
     r.flag(~_finite(df, ["open", "high", "low", "close", "volume"]), "non_finite_value")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loaders.core.ingest import Dataset, Reject
-from loaders.core.validate import Reasons, _common
+from loaders.core.validate import Reasons, flag_common_problems
 from loaders.sources.base import CandleRow, QuoteRow, TickerRow, TradeRow
 
 
@@ -63,7 +63,7 @@ TICKER_VALUES = ("bid", "ask", "last", "open_24h", "high_24h", "low_24h", "volum
 def validate_tickers(df: pd.DataFrame, now_us: int | None = None) -> Reasons:
     """Same reasons as the market validators: impossible prices, negative volumes, crossed book."""
     r = Reasons(len(df))
-    _common(df, r, "time", now_us)
+    flag_common_problems(df, r, "time", now_us)
     for col in TICKER_VALUES:
         v = df[col].to_numpy(dtype=float)
         r.flag(np.isinf(v), "non_finite_value")

@@ -111,9 +111,7 @@ def _store(run: LoaderRun, results: list[taapi.Result], now_us: int, simulated: 
                        duplicate=len(rows) - sum(inserted))
         for reason, *_ in bad:
             batch.reasons[reason] = batch.reasons.get(reason, 0) + 1
-        run.counts.add(batch)
-        run.batches += 1
-        run._update()
+        run.record_batch(batch)
     for row, new in zip(rows, inserted):
         counts = per_series[(row.req.symbol, row.req.interval)].counts
         if new:
