@@ -43,7 +43,7 @@ for mode in "${modes[@]}"; do
     rc=${PIPESTATUS[0]}
     line=$(grep -E '^=+ .*(passed|failed|error|no tests ran).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')
     summary+=("pytest ($mode): ${line:-no summary} (exit $rc)")
-    p=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$line"); f=$(grep -oE '[0-9]+ (failed|error)' <<<"$line" | awk '{s+=$1} END {print s+0}')
+    p=$(grep -oE '[0-9]+ passed' <<<"$line" | awk '{print $1}'); f=$(grep -oE '[0-9]+ (failed|error)' <<<"$line" | awk '{s+=$1} END {print s+0}')
     total_passed=$((total_passed + ${p:-0})); total_failed=$((total_failed + ${f:-0}))
     [ "$rc" = 0 ] || failed=1
     if [ -f "$REPORTS/plpgsql_check-$mode.txt" ]; then
