@@ -22,9 +22,11 @@ from loaders.core.runs import JobLocked
 from loaders.jobs.exchange import run_exchange_job
 from loaders.jobs.report import SeriesResult, format_report
 from loaders.jobs.taapi import run_taapi_job
+from loaders.sources.binance_capture import bundled_capture_dir, bundled_captures
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CAPTURES = sorted((PROJECT_ROOT.parent / "shared" / "data").glob("binance_spot_*.ws.gz"))
+CAPTURE_DIR = bundled_capture_dir()
+CAPTURES = bundled_captures()
 DEMO_MT5_KEY = "demo-bridge-key"          # the fake bridge's key (a real one comes from MT5_API_KEY)
 SHOWN_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
 
@@ -112,6 +114,9 @@ def run_demo(conn_url: str) -> list[str]:
             conn.execute("call market.refresh_rollups()")
             lines = format_report(results, title="collection report (offline: captures, fake exchanges, taapi DRY_RUN)",
                                   elapsed=time.perf_counter() - started)
+            if not CAPTURES:
+                lines.append(f"note: no Binance captures found in {CAPTURE_DIR} (set TSQ_CAPTURE_DIR); "
+                             "only the fake exchanges were loaded")
             return lines + ["rollups brought up to date"] + _candle_samples(conn)
     finally:
         for srv in fakes.values():

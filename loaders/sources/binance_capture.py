@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,20 @@ class Capture:
 
 TRADE_COLUMNS = ["symbol", "time", "trade_id", "price", "quantity", "side", "raw"]
 QUOTE_COLUMNS = ["symbol", "time", "update_id", "bid", "ask", "bid_size", "ask_size", "raw"]
+
+
+def bundled_capture_dir() -> Path:
+    """Folder of the real captures shipped beside the checkout (../shared/data).
+
+    TSQ_CAPTURE_DIR overrides it (a checkout whose shared folder lives elsewhere).
+    """
+    default = Path(__file__).resolve().parents[3] / "shared" / "data"
+    return Path(os.environ.get("TSQ_CAPTURE_DIR", default))
+
+
+def bundled_captures() -> list[Path]:
+    """The bundled Binance capture files, sorted (empty when the folder is missing)."""
+    return sorted(bundled_capture_dir().glob("binance_spot_*.ws.gz"))
 
 
 def _open(path: Path):

@@ -3,16 +3,16 @@ generated or parsed) and small loaders. Not a conftest: fixtures come from tests
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import psycopg
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-if not DATA.is_dir():  # checkout elsewhere: the shared folder sits next to the repository
-    DATA = Path("/work/shared/data")
-CAPTURES = sorted(DATA.glob("binance_spot_*.ws.gz"))
+from loaders.sources.binance_capture import bundled_capture_dir, bundled_captures
+
+DATA = bundled_capture_dir()
+CAPTURES = bundled_captures()
+assert CAPTURES, f"the real Binance captures are missing from {DATA} (set TSQ_CAPTURE_DIR)"
 
 ORIGIN_US = int(pd.Timestamp("2000-01-03", tz="UTC").value // 1000)
 WIDTHS_US = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}

@@ -31,7 +31,9 @@ import talib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-DATA_DIR = Path("/work/shared/data")
+from loaders.sources.binance_capture import bundled_capture_dir  # noqa: E402
+
+DATA_DIR = bundled_capture_dir()
 RTOL = 1e-9
 
 # --------------------------------------------------------------------------------------------
