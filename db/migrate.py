@@ -2,7 +2,8 @@
 
 - Versioned files `V0001__name.sql` run once, in version order across all folders; their sha256
   is recorded in the ledger `ops.schema_migrations`. A versioned file edited after it was applied
-  is refused, and so is a new file whose version is below one already applied.
+  (or deleted) is refused. A new file whose version is below one already applied (another area's
+  range) is applied and reported as out of order.
 - Repeatable files `R__name.sql` run after the versioned ones, again whenever their checksum
   changes.
 - `….timescaledb.sql` / `….postgresql.sql` run only in that database mode. The mode is decided
@@ -333,14 +334,18 @@ def migrate(url: str | None = None, *, mode: str = "auto", create_db: bool = Fal
             applied_v, applied_r = _applied(conn)
             conn.commit()
             _check_versioned(versioned, applied_v, chosen)
+            newest = max(applied_v, default=0)
             for mf in versioned:
                 if not mf.applies_to(chosen):
                     report.skipped_other_mode += 1
                 elif mf.version in applied_v:
                     report.unchanged += 1
                 else:
+                    # Version ranges belong to areas (db/README.md), so a new file of one area may
+                    # sort below the newest applied file of another: it is applied, and said so.
+                    late = " — out of order, below applied version %d" % newest if mf.version < newest else ""
                     report.applied.append((mf.rel, _apply(conn, mf, chosen)))
-                    log(f"applied {mf.rel} ({report.applied[-1][1]:.0f} ms)")
+                    log(f"applied {mf.rel} ({report.applied[-1][1]:.0f} ms){late}")
             for mf in repeatable:
                 if not mf.applies_to(chosen):
                     report.skipped_other_mode += 1
@@ -371,13 +376,6 @@ def _check_versioned(files: list[MigrationFile], applied: dict[int, tuple[str, s
                 f"{mf.rel}: versioned migration {version} was edited after it was applied "
                 f"(recorded sha256 {checksum[:12]}…, file now {mf.checksum[:12]}…); versioned files "
                 "are immutable: revert the edit and put the change in a new versioned file"
-            )
-    newest = max(applied, default=0)
-    for version, mf in sorted(by_version.items()):
-        if version not in applied and version < newest:
-            raise MigrationError(
-                f"{mf.rel}: version {version} is older than the newest applied version {newest}; "
-                "give the new file a higher version number"
             )
 
 

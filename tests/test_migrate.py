@@ -77,12 +77,17 @@ def test_edited_versioned_file_is_refused(db_url: str, db_mode: str, tree: Path)
     assert columns == 1
 
 
-def test_versioned_file_older_than_applied_is_refused(db_url: str, db_mode: str, tree: Path) -> None:
-    write(tree, "ops/V9005__later.sql", "select 1;\n")
+def test_new_file_of_a_lower_range_is_applied_out_of_order_and_said_so(db_url: str, db_mode: str, tree: Path) -> None:
+    write(tree, "ops/V9005__later.sql", "create table ops.mig_later (id int);\n")
     migrate(db_url, mode=db_mode, log=quiet, root=tree)
-    write(tree, "ops/V9004__earlier.sql", "select 1;\n")
-    with pytest.raises(MigrationError, match="V9004__earlier.sql: version 9004 is older"):
-        migrate(db_url, mode=db_mode, log=quiet, root=tree)
+    write(tree, "market/V9004__earlier.sql", "create table ops.mig_earlier (id int);\n")
+    messages: list[str] = []
+    report = migrate(db_url, mode=db_mode, log=messages.append, root=tree)
+    assert [rel for rel, _ in report.applied] == ["db/market/V9004__earlier.sql"]
+    assert "out of order, below applied version 9005" in messages[0]
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("select to_regclass('ops.mig_earlier')").fetchone()[0] is not None
+    assert migrate(db_url, mode=db_mode, log=quiet, root=tree).applied == []
 
 
 def test_failing_file_is_rolled_back_and_reported_with_file_and_line(
