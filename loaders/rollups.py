@@ -3,7 +3,8 @@
     python -m loaders.rollups [--until TIMESTAMP]
 
 Plain mode: recomputes the buckets recorded as changed since the last refresh. TimescaleDB mode:
-refreshes the continuous aggregates (policies also do this on a schedule). Cron-friendly.
+refreshes the continuous aggregates (policies also do this on a schedule). Then the maintained
+indicators are brought up to date (ta.refresh_indicators; --no-indicators skips it). Cron-friendly.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m loaders.rollups", description=__doc__.split("\n\n")[0])
     p.add_argument("--until", help="only buckets that ended by then (default: now)")
     p.add_argument("--url", help="database URL (default: DATABASE_URL or the embedded database)")
+    p.add_argument("--no-indicators", action="store_true", help="do not refresh the maintained indicators")
     args = p.parse_args(argv)
     from db.connection import connect
 
@@ -26,7 +28,13 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         conn.execute("call market.refresh_rollups(%s)", (args.until,))
         mode = conn.execute("select ops.database_mode()").fetchone()[0]
-    print(f"rollups refreshed in {time.perf_counter() - t0:.2f} s ({mode} mode)")
+        print(f"rollups refreshed in {time.perf_counter() - t0:.2f} s ({mode} mode)")
+        if not args.no_indicators:
+            # after the rollups (TimescaleDB: refresh_rollups ran outside a transaction, autocommit)
+            from loaders.indicators import refresh
+
+            n, bars, seconds = refresh(conn)
+            print(f"indicators refreshed: {n} configurations, {bars} new bars in {seconds:.2f} s")
     return 0
 
 

@@ -1,46 +1,89 @@
 -- tsquant:requires db/ta/R__helpers.sql
 -- ATR and NATR: Wilder's average true range and its normalized form (TA-Lib 0.8.x ATR, NATR).
 
+create or replace function ta._atr_step(
+    p_state float8[], p_high float8[], p_low float8[], p_close float8[], p_timeperiod integer,
+    out atr float8[], out state float8[]
+)
+language plpgsql
+immutable parallel safe security invoker
+as $$
+declare
+    v_m integer := cardinality(p_close);
+    v_beta float8 := (p_timeperiod - 1)::float8 / p_timeperiod;
+    v_alpha float8 := 1 - (p_timeperiod - 1)::float8 / p_timeperiod;
+    v_count bigint := 0;
+    v_prev_close float8;
+    v_atr float8 := 0::float8;
+    v_t bigint;
+    v_w float8[];
+    v_first integer;
+begin
+    -- Resumable Wilder ATR kernel (state NULL or '{}' = no bar yet): bar 0 only provides a
+    -- previous close; seed = mean of the true ranges of bars 1..n, then
+    -- atr = alpha*tr + beta*atr with beta = (n-1)/n, alpha = 1 - beta (TA-Lib 0.8 #338).
+    if cardinality(p_state) > 0 then
+        v_count := p_state[1]::bigint;
+        v_prev_close := p_state[2];
+        v_atr := p_state[3];
+    end if;
+    atr := array_fill(null::float8, array[v_m]);
+    if v_m = 0 then
+        state := array[v_count::float8, v_prev_close, v_atr];
+        return;
+    end if;
+    v_w := array_cat(array[v_prev_close], p_close);  -- v_w[i] is the close before chunk bar i
+    v_first := case when v_count = 0 then 2 else 1 end;  -- bar 0 only provides a close
+    v_t := p_timeperiod - v_count + 1;  -- chunk index of bar n (the seed)
+    for v_i in v_first..least(v_t - 1, v_m) loop
+        v_atr := v_atr + ta._true_range(p_high[v_i], p_low[v_i], v_w[v_i]);
+    end loop;
+    if v_t between v_first and v_m then
+        v_atr := (v_atr + ta._true_range(p_high[v_t], p_low[v_t], v_w[v_t])) / p_timeperiod;
+        atr[v_t] := v_atr;
+    end if;
+    for v_i in greatest(v_t + 1, v_first)..v_m loop
+        v_atr := v_alpha * ta._true_range(p_high[v_i], p_low[v_i], v_w[v_i])
+            + case when v_atr >= 1e-280 then v_beta * v_atr else ta._mul(v_atr, v_beta) end;
+        atr[v_i] := v_atr;
+    end loop;
+    v_prev_close := p_close[v_m];
+    state := array[(v_count + v_m)::float8, v_prev_close, v_atr];
+end;
+$$;
+
+comment on function ta._atr_step(float8[], float8[], float8[], float8[], integer) is
+'Private: resumable TA-Lib ATR kernel. State float8[]: [1] bars consumed, [2] previous close, '
+'[3] ATR (the running true-range sum until bar n). ta.atr and ta.natr run this kernel from the '
+'empty state; chunked runs give identical bits.';
+
 create or replace function ta._atr_core(p_high float8[], p_low float8[], p_close float8[], p_period integer)
 returns float8[]
 language plpgsql
 immutable parallel safe security invoker
 as $$
 declare
-    v_n integer := cardinality(p_close);
-    v_out float8[] := array_fill(null::float8, array[v_n]);
+    v_out float8[];
     v_start integer;
-    v_beta float8 := (p_period - 1)::float8 / p_period;
-    v_alpha float8 := 1 - (p_period - 1)::float8 / p_period;
-    v_atr float8 := 0::float8;
 begin
-    -- Wilder smoothing of the true range: seed = mean of the first n true ranges (bars 1..n after
-    -- the first valid bar, which only provides a previous close), then
-    -- atr = alpha*tr + beta*atr with beta = (n-1)/n, alpha = 1 - beta (TA-Lib 0.8 #338).
-    if v_n = 0 then
-        return v_out;
+    -- TA-Lib ATR over prepared, equal-length series: ta._atr_step from the empty state after the
+    -- leading rows with a NULL.
+    if cardinality(p_close) = 0 then
+        return p_close;
     end if;
     v_start := ta._first_valid(p_high, p_low, p_close);
-    if v_n - v_start < p_period then
-        return v_out;
+    if v_start = 1 then
+        -- no leading NULL: return the kernel's array as is (no copy, no padding)
+        return (select s.atr from ta._atr_step(null, p_high, p_low, p_close, p_period) as s);
     end if;
-    for v_i in v_start + 1..v_start + p_period loop
-        v_atr := v_atr + ta._true_range(p_high[v_i], p_low[v_i], p_close[v_i - 1]);
-    end loop;
-    v_atr := v_atr / p_period;
-    v_out[v_start + p_period] := v_atr;
-    for v_i in v_start + p_period + 1..v_n loop
-        v_atr := v_alpha * ta._true_range(p_high[v_i], p_low[v_i], p_close[v_i - 1])
-            + case when v_atr >= 1e-280 then v_beta * v_atr else ta._mul(v_atr, v_beta) end;
-        v_out[v_i] := v_atr;
-    end loop;
-    return v_out;
+    select s.atr into v_out from ta._atr_step(null, p_high[v_start:], p_low[v_start:], p_close[v_start:], p_period) as s;
+    return array_cat(array_fill(null::float8, array[v_start - 1]), v_out);
 end;
 $$;
 
 comment on function ta._atr_core(float8[], float8[], float8[], integer) is
 'Private: TA-Lib ATR over prepared, equal-length series (leading NULL rows skipped). Shared by '
-'ta.atr and ta.natr.';
+'ta.atr and ta.natr; runs ta._atr_step.';
 
 create or replace function ta.atr(high float8[], low float8[], close float8[], timeperiod integer default 14)
 returns float8[]

@@ -1,6 +1,98 @@
 -- tsquant:requires db/ta/R__ema.sql
 -- MACD: moving average convergence/divergence (TA-Lib 0.8.x MACD).
 
+create or replace function ta._macd_step(
+    p_state float8[],
+    p_x float8[],
+    p_fastperiod integer,
+    p_slowperiod integer,
+    p_signalperiod integer,
+    out macd float8[],
+    out macdsignal float8[],
+    out macdhist float8[],
+    out state float8[]
+)
+language plpgsql
+immutable parallel safe security invoker
+as $$
+declare
+    v_m integer := cardinality(p_x);
+    v_fast integer := least(p_fastperiod, p_slowperiod);
+    v_slow integer := greatest(p_fastperiod, p_slowperiod);
+    v_sig integer := p_signalperiod;
+    v_kf float8 := 2::float8 / (least(p_fastperiod, p_slowperiod) + 1);
+    v_ks float8 := 2::float8 / (greatest(p_fastperiod, p_slowperiod) + 1);
+    v_kg float8 := 2::float8 / (p_signalperiod + 1);
+    v_count bigint := 0;
+    v_f float8 := 0::float8;
+    v_s float8 := 0::float8;
+    v_g float8 := 0::float8;
+    v_t bigint;
+    v_x float8;
+    v_line float8;
+begin
+    -- Resumable TA-Lib MACD kernel (state NULL or '{}' = no bar yet). Bar t (0-based): the slow
+    -- EMA seed sums bars 0..slow-1, the fast one bars slow-fast..slow-1 (windows ending on the
+    -- same bar); line = fast - slow from bar slow-1; the signal EMA is seeded by the mean of the
+    -- first signalperiod line values (period 1: a copy); outputs from bar (slow-1)+(signal-1).
+    if cardinality(p_state) > 0 then
+        v_count := p_state[1]::bigint;
+        v_f := p_state[2];
+        v_s := p_state[3];
+        v_g := p_state[4];
+    end if;
+    macd := array_fill(null::float8, array[v_m]);
+    macdsignal := macd;
+    macdhist := macd;
+    for v_i in 1..v_m loop
+        v_t := v_count + v_i - 1;
+        v_x := p_x[v_i];
+        if v_t < v_slow - 1 then
+            v_s := v_s + v_x;
+            if v_t >= v_slow - v_fast then
+                v_f := v_f + v_x;
+            end if;
+            continue;
+        elsif v_t = v_slow - 1 then
+            v_s := (v_s + v_x) / v_slow;
+            v_f := (v_f + v_x) / v_fast;
+        else
+            v_f := case
+                when abs(v_f) >= 1e-280 then (v_x - v_f) * v_kf + v_f
+                else ta._mul(v_x - v_f, v_kf) + v_f
+            end;
+            v_s := case
+                when abs(v_s) >= 1e-280 then (v_x - v_s) * v_ks + v_s
+                else ta._mul(v_x - v_s, v_ks) + v_s
+            end;
+        end if;
+        v_line := v_f - v_s;
+        if v_sig = 1 then
+            v_g := v_line;
+        elsif v_t < v_slow + v_sig - 2 then
+            v_g := v_g + v_line;
+            continue;
+        elsif v_t = v_slow + v_sig - 2 then
+            v_g := (v_g + v_line) / v_sig;
+        else
+            v_g := case
+                when abs(v_g) >= 1e-280 then (v_line - v_g) * v_kg + v_g
+                else ta._mul(v_line - v_g, v_kg) + v_g
+            end;
+        end if;
+        macd[v_i] := v_line;
+        macdsignal[v_i] := v_g;
+        macdhist[v_i] := v_line - v_g;
+    end loop;
+    state := array[(v_count + v_m)::float8, v_f, v_s, v_g];
+end;
+$$;
+
+comment on function ta._macd_step(float8[], float8[], integer, integer, integer) is
+'Private: resumable TA-Lib MACD kernel. State float8[]: [1] bars consumed, [2] fast EMA, [3] slow '
+'EMA, [4] signal EMA (each the running seed sum while inside its seed window). ta.macd is this '
+'kernel run from the empty state; chunked runs give identical bits.';
+
 create or replace function ta.macd(
     x float8[],
     fastperiod integer default 12,
@@ -16,41 +108,31 @@ as $$
 declare
     v_x float8[] := ta._prep('ta.macd', 'x', x);
     v_n integer := cardinality(v_x);
-    v_fast integer := least(fastperiod, slowperiod);
-    v_slow integer := greatest(fastperiod, slowperiod);
-    v_seed_end integer;
-    v_first_out integer;
-    v_fast_ema float8[];
-    v_slow_ema float8[];
+    v_start integer;
+    v_pad float8[];
 begin
     -- MACD line = EMA(fast) - EMA(slow), both SMA-seeded on windows ending on the same bar
     -- (bar slow-1); signal = EMA(signalperiod) of the line seeded on its first signalperiod
     -- values; hist = line - signal. All three start at bar (slow-1) + (signal-1).
+    -- ta._macd_step from the empty state after the leading NULLs.
     perform ta._check_period('ta.macd', 'fastperiod', fastperiod, 2);
     perform ta._check_period('ta.macd', 'slowperiod', slowperiod, 2);
     perform ta._check_period('ta.macd', 'signalperiod', signalperiod, 1);
-    macd := array_fill(null::float8, array[v_n]);
-    macdsignal := macd;
-    macdhist := macd;
     if v_n = 0 then
+        macd := v_x;
+        macdsignal := v_x;
+        macdhist := v_x;
         return;
     end if;
-    v_seed_end := ta._first_valid(v_x) + v_slow - 1;
-    v_first_out := v_seed_end + signalperiod - 1;
-    if v_first_out > v_n then
-        return;
-    end if;
-    v_fast_ema := ta._ema_core(v_x, v_fast, v_seed_end);
-    v_slow_ema := ta._ema_core(v_x, v_slow, v_seed_end);
-    for v_i in v_seed_end..v_n loop
-        macd[v_i] := v_fast_ema[v_i] - v_slow_ema[v_i];
-    end loop;
-    macdsignal := ta._ema_core(macd, signalperiod, v_first_out);
-    for v_i in v_first_out..v_n loop
-        macdhist[v_i] := macd[v_i] - macdsignal[v_i];
-    end loop;
-    if v_first_out > v_seed_end then
-        macd[v_seed_end:v_first_out - 1] := array_fill(null::float8, array[v_first_out - v_seed_end]);
+    v_start := ta._first_valid(v_x);
+    v_pad := array_fill(null::float8, array[v_start - 1]);
+    select s.macd, s.macdsignal, s.macdhist
+    into macd, macdsignal, macdhist
+    from ta._macd_step(null, v_x[v_start:], fastperiod, slowperiod, signalperiod) as s;
+    if v_start > 1 then
+        macd := array_cat(v_pad, macd);
+        macdsignal := array_cat(v_pad, macdsignal);
+        macdhist := array_cat(v_pad, macdhist);
     end if;
 end;
 $$;

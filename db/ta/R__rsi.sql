@@ -1,45 +1,55 @@
 -- tsquant:requires db/ta/R__helpers.sql
 -- RSI: Wilder's relative strength index (TA-Lib 0.8.x RSI).
 
-create or replace function ta.rsi(x float8[], timeperiod integer default 14)
-returns float8[]
+create or replace function ta._rsi_step(
+    p_state float8[], p_x float8[], p_timeperiod integer, out rsi float8[], out state float8[]
+)
 language plpgsql
-immutable strict parallel safe security invoker
+immutable parallel safe security invoker
 as $$
 declare
-    v_x float8[] := ta._prep('ta.rsi', 'x', x);
-    v_n integer := cardinality(v_x);
-    v_out float8[];
-    v_start integer;
-    v_inv float8 := 1::float8 / timeperiod;
-    v_keep float8 := (timeperiod - 1)::float8;
+    v_m integer := cardinality(p_x);
+    v_inv float8 := 1::float8 / p_timeperiod;
+    v_keep float8 := (p_timeperiod - 1)::float8;
+    v_count bigint := 0;
+    v_prev float8;
     v_gain float8 := 0::float8;
     v_loss float8 := 0::float8;
     v_diff float8;
+    v_t bigint;
+    v_w float8[];
+    v_first integer;
 begin
-    -- Wilder RSI: average gain/loss seeded by the mean of the first n changes, then
-    -- avg = (avg*(n-1) + change)/n; rsi = 100*gain/(gain+loss), 0 when gain+loss = 0.
-    -- The gain/loss split mirrors TA-Lib 0.8: a NULL change counts as no gain and a NULL loss,
-    -- so the loss average stays NULL and every later RSI is 0 (gain+loss is not > 0).
-    perform ta._check_period('ta.rsi', 'timeperiod', timeperiod, 2);
-    if v_n = 0 then
-        return v_x;
+    -- Resumable Wilder RSI kernel (state NULL or '{}' = no bar yet): gains/losses of bars 1..n
+    -- summed then multiplied by 1/n (the seed), then avg = (avg*(n-1) + change)/n;
+    -- rsi = 100*gain/(gain+loss), 0 when gain+loss = 0. A NULL change counts as no gain and a
+    -- NULL loss, as TA-Lib 0.8 treats NaN, so the loss average stays NULL and later RSI are 0.
+    if cardinality(p_state) > 0 then
+        v_count := p_state[1]::bigint;
+        v_prev := p_state[2];
+        v_gain := p_state[3];
+        v_loss := p_state[4];
     end if;
-    v_out := array_fill(null::float8, array[v_n]);
-    v_start := ta._first_valid(v_x);
-    if v_n - v_start < timeperiod then
-        return v_out;
+    rsi := array_fill(null::float8, array[v_m]);
+    if v_m = 0 then
+        state := array[v_count::float8, v_prev, v_gain, v_loss];
+        return;
     end if;
-    for v_i in v_start + 1..v_start + timeperiod loop
-        v_diff := v_x[v_i] - v_x[v_i - 1];
+    v_w := array_cat(array[v_prev], p_x);  -- v_w[i] is the input before chunk bar i
+    v_first := case when v_count = 0 then 2 else 1 end;  -- bar 0 has no change
+    v_t := p_timeperiod - v_count + 1;  -- chunk index of bar n (the seed)
+    for v_i in v_first..least(v_t, v_m) loop
+        v_diff := v_w[v_i + 1] - v_w[v_i];
         v_gain := v_gain + case when v_diff > 0 then v_diff else 0 end;
         v_loss := v_loss + case when v_diff > 0 then 0 else -v_diff end;
     end loop;
-    v_gain := v_gain * v_inv;
-    v_loss := v_loss * v_inv;
-    v_out[v_start + timeperiod] := case when v_gain + v_loss > 0 then 100 * (v_gain / (v_gain + v_loss)) else 0 end;
-    for v_i in v_start + timeperiod + 1..v_n loop
-        v_diff := v_x[v_i] - v_x[v_i - 1];
+    if v_t between 1 and v_m then
+        v_gain := v_gain * v_inv;
+        v_loss := v_loss * v_inv;
+        rsi[v_t] := case when v_gain + v_loss > 0 then 100 * (v_gain / (v_gain + v_loss)) else 0 end;
+    end if;
+    for v_i in greatest(v_t + 1, v_first)..v_m loop
+        v_diff := v_w[v_i + 1] - v_w[v_i];
         v_gain := case
             when v_gain >= 1e-280 then (v_gain * v_keep + case when v_diff > 0 then v_diff else 0 end) * v_inv
             else ta._mul(v_gain * v_keep + case when v_diff > 0 then v_diff else 0 end, v_inv)
@@ -48,7 +58,7 @@ begin
             when v_loss >= 1e-280 then (v_loss * v_keep + case when v_diff > 0 then 0 else -v_diff end) * v_inv
             else ta._mul(v_loss * v_keep + case when v_diff > 0 then 0 else -v_diff end, v_inv)
         end;
-        v_out[v_i] := case
+        rsi[v_i] := case
             when v_gain + v_loss > 0 then
                 case
                     when v_gain >= 1e-280 then 100 * (v_gain / (v_gain + v_loss))
@@ -57,7 +67,39 @@ begin
             else 0
         end;
     end loop;
-    return v_out;
+    v_prev := p_x[v_m];
+    state := array[(v_count + v_m)::float8, v_prev, v_gain, v_loss];
+end;
+$$;
+
+comment on function ta._rsi_step(float8[], float8[], integer) is
+'Private: resumable TA-Lib RSI kernel. State float8[]: [1] bars consumed, [2] previous input, '
+'[3] average gain, [4] average loss (running sums until bar n). ta.rsi is this kernel run from '
+'the empty state; chunked runs give identical bits.';
+
+create or replace function ta.rsi(x float8[], timeperiod integer default 14)
+returns float8[]
+language plpgsql
+immutable strict parallel safe security invoker
+as $$
+declare
+    v_out float8[];
+    v_x float8[] := ta._prep('ta.rsi', 'x', x);
+    v_n integer := cardinality(v_x);
+    v_start integer;
+begin
+    -- Wilder RSI: ta._rsi_step from the empty state after the leading NULLs.
+    perform ta._check_period('ta.rsi', 'timeperiod', timeperiod, 2);
+    if v_n = 0 then
+        return v_x;
+    end if;
+    v_start := ta._first_valid(v_x);
+    if v_start = 1 then
+        -- no leading NULL: return the kernel's array as is (no copy, no padding)
+        return (select s.rsi from ta._rsi_step(null, v_x, timeperiod) as s);
+    end if;
+    select s.rsi into v_out from ta._rsi_step(null, v_x[v_start:], timeperiod) as s;
+    return array_cat(array_fill(null::float8, array[v_start - 1]), v_out);
 end;
 $$;
 

@@ -1,0 +1,170 @@
+"""Indicator benchmark (issue: in-database indicators), one run on one database.
+
+(a) baseline: pull 1M OHLCV bars of one instrument into Python, compute the standard set with
+    TA-Lib (SMA, EMA, RSI, MACD, BBANDS, ATR, STOCH, ADX, OBV, VWAP), COPY the results back;
+(b) the same set computed in the database by ta.* and written to a table;
+(c) incremental maintenance: append 1 bar to each of 100 instruments and bring their maintained
+    indicator values up to date, with 100k vs 10M bars of history (ta.refresh_indicators).
+
+Prints the times and the ratios b/a (target <= 0.33) and c(10M)/c(100k) (target <= 1.2).
+Usage: python bench/bench_indicators.py [--bars 1000000] [--skip-incremental]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import talib
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from db.connection import connect, database_url  # noqa: E402
+from db.migrate import migrate  # noqa: E402
+
+BENCH_DB = "tsq_bench_indicators"
+OUTPUTS = [
+    "sma", "ema", "rsi", "macd", "macdsignal", "macdhist", "bb_upper", "bb_middle", "bb_lower",
+    "atr", "slowk", "slowd", "adx", "obv", "vwap",
+]
+
+
+def create_bars(conn, bars: int) -> None:
+    """A seeded random walk with volatility clustering, as OHLCV bars."""
+    rng = np.random.default_rng(7)
+    vol = np.empty(bars)
+    vol[0] = 0.001
+    shocks = rng.standard_normal(bars)
+    for i in range(1, bars):  # GARCH(1,1)-like variance
+        vol[i] = np.sqrt(1e-8 + 0.08 * (vol[i - 1] * shocks[i - 1]) ** 2 + 0.9 * vol[i - 1] ** 2)
+    close = 100 * np.exp(np.cumsum(vol * shocks))
+    spread = np.abs(rng.standard_normal(bars)) * vol * close
+    high = close + spread
+    low = close - spread
+    open_ = np.concatenate(([close[0]], close[:-1]))
+    high = np.maximum.reduce([high, open_, close])
+    low = np.minimum.reduce([low, open_, close])
+    volume = rng.lognormal(2, 1, bars)
+    conn.execute("drop table if exists bench_bars")
+    conn.execute(
+        "create table bench_bars (i int primary key, open float8, high float8, low float8, close float8, volume float8)"
+    )
+    with conn.cursor().copy("copy bench_bars from stdin") as copy:
+        for row in zip(range(bars), open_, high, low, close, volume):
+            copy.write_row(row)
+    conn.execute("analyze bench_bars")
+    conn.commit()
+
+
+def results_table(conn, name: str) -> None:
+    conn.execute(f"drop table if exists {name}")
+    columns = ", ".join(f"{c} float8" for c in OUTPUTS)
+    conn.execute(f"create unlogged table {name} (i int, {columns})")
+
+
+def baseline_python(conn) -> float:
+    """(a) pull into Python, TA-Lib, COPY back."""
+    results_table(conn, "bench_out_python")
+    conn.commit()
+    started = time.perf_counter()
+    rows = conn.execute("select i, high, low, close, volume from bench_bars order by i").fetchall()
+    data = np.array(rows, dtype=float)
+    i, h, l, c, v = data.T
+    macd, macdsignal, macdhist = talib.MACD(c)
+    upper, middle, lower = talib.BBANDS(c)
+    slowk, slowd = talib.STOCH(h, l, c)
+    columns = [
+        i, talib.SMA(c), talib.EMA(c), talib.RSI(c), macd, macdsignal, macdhist, upper, middle, lower,
+        talib.ATR(h, l, c), slowk, slowd, talib.ADX(h, l, c), talib.OBV(c, v), talib.VWAP(h, l, c, v),
+    ]
+    # psycopg 3's idiomatic bulk path: binary COPY, one row at a time, NaN sent as NULL.
+    out = np.column_stack(columns[1:])
+    out = np.where(np.isnan(out), None, out).tolist()
+    with conn.cursor().copy("copy bench_out_python from stdin (format binary)") as copy:
+        copy.set_types(["int4"] + ["float8"] * len(OUTPUTS))
+        for index, row in zip(i.astype(int).tolist(), out):
+            copy.write_row([index, *row])
+    conn.commit()
+    return time.perf_counter() - started
+
+
+IN_DATABASE = """
+insert into bench_out_sql
+with series as materialized (
+    select array_agg(high order by i) as h, array_agg(low order by i) as l,
+           array_agg(close order by i) as c, array_agg(volume order by i) as v,
+           array_agg(i order by i) as ids
+    from bench_bars
+), computed as materialized (
+    select s.ids, ta.sma(s.c) as sma, ta.ema(s.c) as ema, ta.rsi(s.c) as rsi, ta.macd(s.c) as macd,
+           ta.bbands(s.c) as bb, ta.atr(s.h, s.l, s.c) as atr, ta.stoch(s.h, s.l, s.c) as stoch,
+           ta.adx(s.h, s.l, s.c) as adx, ta.obv(s.c, s.v) as obv, ta.vwap(s.h, s.l, s.c, s.v) as vwap
+    from series as s
+)
+select u.*
+from computed as x,
+     unnest(x.ids, x.sma, x.ema, x.rsi, (x.macd).macd, (x.macd).macdsignal, (x.macd).macdhist,
+            (x.bb).upperband, (x.bb).middleband, (x.bb).lowerband, x.atr, (x.stoch).slowk,
+            (x.stoch).slowd, x.adx, x.obv, x.vwap) as u
+"""
+
+
+def in_database(conn) -> float:
+    """(b) the same set computed by ta.* inside the database."""
+    results_table(conn, "bench_out_sql")
+    conn.commit()
+    started = time.perf_counter()
+    conn.execute(IN_DATABASE)
+    conn.commit()
+    return time.perf_counter() - started
+
+
+def check_same(conn) -> float:
+    """Largest relative difference between (a) and (b): the benchmark compares equal work."""
+    diffs = ", ".join(
+        f"max(abs(p.{c} - s.{c}) / greatest(abs(p.{c}), 1e-12))" for c in OUTPUTS
+    )
+    row = conn.execute(
+        f"select greatest({diffs}) from bench_out_python as p join bench_out_sql as s using (i)"
+    ).fetchone()
+    return row[0] or 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bars", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (b); the median is used")
+    parser.add_argument("--skip-incremental", action="store_true")
+    args = parser.parse_args(argv)
+
+    url = database_url(BENCH_DB)
+    migrate(url, create_db=True, log=lambda _m: None)
+    with connect(url) as conn:
+        print(f"preparing {args.bars:,} bars ...", flush=True)
+        create_bars(conn, args.bars)
+        a_times, b_times = [], []
+        for _ in range(args.repeat):
+            a_times.append(baseline_python(conn))
+            b_times.append(in_database(conn))
+        a, b = statistics.median(a_times), statistics.median(b_times)
+        worst = check_same(conn)
+        print(f"(a) Python + TA-Lib + COPY back : {a:7.2f} s   ({args.bars / a:,.0f} bars/s)")
+        print(f"(b) in the database (ta.*)      : {b:7.2f} s   ({args.bars / b:,.0f} bars/s)")
+        print(f"    largest relative difference between (a) and (b): {worst:.2e}")
+        print(f"b/a = {b / a:.2f}  (target <= 0.33)")
+        if not args.skip_incremental:
+            from bench.bench_indicators_incremental import run_incremental
+
+            run_incremental(conn)
+        for table in ("bench_bars", "bench_out_python", "bench_out_sql"):
+            conn.execute(f"drop table if exists {table}")
+        conn.commit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
