@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -47,6 +48,51 @@ def show_schemas(conn) -> None:
         print(f"{name:<8} {relations:>3} relations {functions:>4} functions  {comment}")
 
 
+DEMO_INDICATORS = [
+    ("rsi", {"timeperiod": 14}),
+    ("atr", {"timeperiod": 14}),
+    ("adx", {"timeperiod": 14}),
+    ("macd", {}),
+    ("bbands", {}),
+]
+
+
+def show_indicators(conn) -> None:
+    """Maintain a few indicators on the 1m candles of every instrument and show them in bi."""
+    heading("maintained indicators (ta.maintain + ta.refresh_indicators, read from bi.candles_1m)")
+    instruments = conn.execute("select exchange, symbol from market.instruments order by 1, 2").fetchall()
+    for exchange, symbol in instruments:
+        for indicator, params in DEMO_INDICATORS:
+            conn.execute(
+                "select ta.maintain(%s, %s, '1m', %s, %s::jsonb)", (exchange, symbol, indicator, json.dumps(params))
+            )
+    started = time.perf_counter()
+    rows = conn.execute("select * from ta.refresh_indicators()").fetchall()
+    print(f"{len(rows)} indicator configurations refreshed ({sum(r[2] for r in rows)} new bars) "
+          f"in {time.perf_counter() - started:.1f} s")
+    sample = conn.execute(
+        """
+        select exchange, symbol, open_time, close, rsi_14, atr_14, adx_14,
+               indicators -> 'macd_12_26_9' ->> 'macd', indicators -> 'bbands_20_2_2' ->> 'upperband'
+        from (
+            select c.*, row_number() over (partition by c.exchange, c.symbol order by c.open_time desc) as newest
+            from bi.candles_1m as c
+        ) as ranked
+        where newest <= 2
+        order by exchange, symbol, open_time
+        """
+    ).fetchall()
+    print(f"{'exchange':<9} {'symbol':<9} {'open_time':<16} {'close':>10} {'rsi_14':>7} {'atr_14':>9} "
+          f"{'adx_14':>7} {'macd':>9} {'bb_upper':>10}")
+
+    def fmt(value, spec: str) -> str:
+        return format(float(value), spec) if value is not None else "-"
+
+    for ex, sym, t, close, rsi, atr, adx, macd, upper in sample:
+        print(f"{ex:<9} {sym:<9} {t:%Y-%m-%d %H:%M} {close:>10.6g} {fmt(rsi, '7.2f'):>7} {fmt(atr, '9.4g'):>9} "
+              f"{fmt(adx, '7.2f'):>7} {fmt(macd, '9.4g'):>9} {fmt(upper, '10.6g'):>10}")
+
+
 def main() -> int:
     started = time.perf_counter()
     try:
@@ -58,6 +104,8 @@ def main() -> int:
 
         for line in run_demo(database_url()):
             print(line)
+        with connect(autocommit=True) as conn:
+            show_indicators(conn)
     except ConfigurationError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
