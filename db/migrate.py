@@ -5,7 +5,9 @@
   (or deleted) is refused. A new file whose version is below one already applied (another area's
   range) is applied and reported as out of order.
 - Repeatable files `R__name.sql` run after the versioned ones, again whenever their checksum
-  changes.
+  changes; a file with `-- tsquant:fingerprint <query>` also whenever that query's answer changes
+  (e.g. an optional extension appears on the server).
+- `native/` folders hold C sources of optional extensions (built by `make setup`), not migrations.
 - `….timescaledb.sql` / `….postgresql.sql` run only in that database mode. The mode is decided
   once, at the first migration of a database (`--mode auto` picks TimescaleDB when the extension is
   available, preloaded and Timescale-licensed), and recorded in the ledger.
@@ -80,6 +82,7 @@ class MigrationFile:
     requires: list[str] = field(default_factory=list)
     as_admin: bool = False
     no_transaction: bool = False
+    fingerprint: str | None = None  # a query whose answer is part of the checksum
 
     root: Path = DB_ROOT
 
@@ -130,6 +133,10 @@ def load_file(path: Path, root: Path = DB_ROOT) -> MigrationFile:
             mf.as_admin = True
         elif key == "no-transaction":
             mf.no_transaction = True
+        elif key == "fingerprint":
+            if mf.kind != "repeatable":
+                raise MigrationError(f"{mf.rel}: tsquant:fingerprint is for repeatable files only")
+            mf.fingerprint = value
         else:
             raise MigrationError(f"{mf.rel}: unknown directive 'tsquant:{key}'")
     return mf
@@ -137,7 +144,11 @@ def load_file(path: Path, root: Path = DB_ROOT) -> MigrationFile:
 
 def discover(root: Path = DB_ROOT) -> tuple[list[MigrationFile], list[MigrationFile]]:
     """Versioned files in version order, repeatable files in dependency order."""
-    files = [load_file(p, root) for p in sorted(root.rglob("*.sql"))]
+    files = [
+        load_file(p, root)
+        for p in sorted(root.rglob("*.sql"))
+        if "native" not in p.relative_to(root).parts  # C extension sources (db/ta/native)
+    ]
     versioned = sorted((f for f in files if f.kind == "versioned"), key=lambda f: (f.version, f.rel))
     seen: dict[tuple[int, str | None], MigrationFile] = {}
     for f in versioned:
@@ -229,6 +240,20 @@ def resolve_mode(conn: psycopg.Connection, requested: str) -> tuple[str, str]:
     if requested == "postgresql":
         return "postgresql", "requested"
     return ("timescaledb", reason) if usable else ("postgresql", reason)
+
+
+def _with_fingerprint(conn: psycopg.Connection, files: list[MigrationFile]) -> None:
+    """Fold each fingerprint query's answer (what the server has now) into the file's checksum."""
+    for mf in files:
+        if mf.fingerprint is None:
+            continue
+        try:
+            answer = conn.execute(mf.fingerprint).fetchall()
+        except psycopg.Error as exc:
+            raise MigrationError(f"{mf.rel}:1: tsquant:fingerprint query failed: {_describe(exc)}") from exc
+        finally:
+            conn.rollback()
+        mf.checksum = hashlib.sha256(mf.text.encode("utf-8") + repr(answer).encode("utf-8")).hexdigest()
 
 
 def _applied(conn: psycopg.Connection) -> tuple[dict[int, tuple[str, str]], dict[str, str]]:
@@ -333,6 +358,7 @@ def migrate(url: str | None = None, *, mode: str = "auto", create_db: bool = Fal
             report = Report(chosen, reason)
             applied_v, applied_r = _applied(conn)
             conn.commit()
+            _with_fingerprint(conn, repeatable)
             _check_versioned(versioned, applied_v, chosen)
             newest = max(applied_v, default=0)
             for mf in versioned:
@@ -385,6 +411,7 @@ def status(url: str | None = None) -> list[str]:
         exists = conn.execute("select to_regclass('ops.schema_migrations')").fetchone()[0]
         applied_v, applied_r = _applied(conn) if exists else ({}, {})
         mode = _recorded_mode(conn) if exists else None
+        _with_fingerprint(conn, repeatable)
     lines = [f"database mode: {mode or 'not migrated yet'}"]
     for mf in versioned:
         if mode and not mf.applies_to(mode):

@@ -28,6 +28,8 @@ def show_database(conn) -> None:
     print(f"database mode:  {mode}")
     print(f"server:         PostgreSQL {version}")
     print(f"timescaledb:    {ts_version + ' (license ' + str(license_) + ')' if ts_version else 'not used'}")
+    kernels = conn.execute("select ta.kernel_implementation()").fetchone()[0]
+    print(f"ta kernels:     {kernels}")
     applied = conn.execute("select count(*) from ops.schema_migrations").fetchone()[0]
     print(f"migrations:     {applied} ledger rows, last at {migrated_at:%Y-%m-%d %H:%M:%S} UTC")
 

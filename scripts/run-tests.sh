@@ -64,6 +64,19 @@ for mode in "${modes[@]}"; do
         summary+=("pg_prove ($mode): ${tests:-0 tests} — ${result:-no result} (exit $rc)")
         n=$(sed -nE 's/^Files=[0-9]+, Tests=([0-9]+).*/\1/p' "$log")
         if [ "$rc" = 0 ]; then total_passed=$((total_passed + ${n:-0})); else total_failed=$((total_failed + 1)); failed=1; fi
+        native=$(psql -X -At "$url" -c "select exists (select from pg_extension where extname = 'tsquant_ta')")
+        if [ "$native" = t ]; then
+            # the hand-checked indicator examples again, on the PL/pgSQL kernels (the fallback)
+            log="$REPORTS/pg_prove-$mode-plpgsql-kernels.log"
+            (eval "$($PY -m db.connection env "$db")" && PGOPTIONS="-c tsquant.native_kernels=off" \
+                pg_prove --ext .sql tests/pgtap/2*_ta_*.sql) 2>&1 | tee "$log"
+            rc=${PIPESTATUS[0]}
+            tests=$(sed -nE 's/^Files=([0-9]+), Tests=([0-9]+).*/\1 files, \2 tests/p' "$log")
+            result=$(sed -nE 's/^Result: (.*)/\1/p' "$log")
+            summary+=("pg_prove ($mode, PL/pgSQL kernels): ${tests:-0 tests} — ${result:-no result} (exit $rc)")
+            n=$(sed -nE 's/^Files=[0-9]+, Tests=([0-9]+).*/\1/p' "$log")
+            if [ "$rc" = 0 ]; then total_passed=$((total_passed + ${n:-0})); else total_failed=$((total_failed + 1)); failed=1; fi
+        fi
     else
         summary+=("pg_prove ($mode): database could not be migrated"); failed=1; total_failed=$((total_failed + 1))
     fi

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what tsquant needs on a Debian/Ubuntu machine and skips what is already there:
-#   OS packages  PostgreSQL server (15 preferred), pgTAP, pg_prove, plpgsql_check, python3-venv
+#   OS packages  PostgreSQL server (15 preferred), pgTAP, pg_prove, plpgsql_check, python3-venv;
+#                the server headers and a C compiler for the native ta kernels
+#   native       the tsquant_ta extension (db/ta/native) built and installed into that server
 #   .venv        Python dependencies from requirements.txt (re-installed only when it changes)
-# As root it installs; as a normal user with packages missing it stops with one sentence.
+# As root it installs; as a normal user with packages missing it stops with one sentence (the
+# native kernels are optional: without their packages ta.* runs its PL/pgSQL kernels).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,10 +29,20 @@ os_packages() {
     echo "postgresql-$major postgresql-$major-pgtap postgresql-$major-plpgsql-check libtap-parser-sourcehandler-pgtap-perl"
 }
 
+native_packages() {
+    echo "postgresql-server-dev-$1 gcc make libc6-dev"
+}
+
 missing_packages() {
     local major=$1 p missing=""
     for p in $(os_packages "$major"); do is_installed "$p" || missing="$missing $p"; done
     "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
+    echo "$missing"
+}
+
+missing_native_packages() {
+    local p missing=""
+    for p in $(native_packages "$1"); do is_installed "$p" || missing="$missing $p"; done
     echo "$missing"
 }
 
@@ -40,6 +53,9 @@ fi
 
 major=$(pg_major)
 missing=$(missing_packages "${major:-15}")
+if [ "$(id -u)" = 0 ] && [ "${TSQ_NATIVE:-on}" != off ]; then
+    missing="$missing$(missing_native_packages "${major:-15}")"
+fi
 if [ -n "$missing" ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "setup: missing OS packages:$missing — install them with: sudo apt-get install -y$missing" >&2
@@ -49,8 +65,11 @@ if [ -n "$missing" ]; then
     apt-get update -q >/dev/null
     major=$(pg_major)
     missing=$(missing_packages "${major:-15}")
+    [ "${TSQ_NATIVE:-on}" = off ] || missing="$missing$(missing_native_packages "${major:-15}")"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
 fi
+
+scripts/build-native.sh "${major:-15}"
 
 lock_hash=$(sha256sum requirements.txt | cut -c1-16)
 stamp="$VENV/.requirements-$lock_hash"

@@ -211,3 +211,34 @@ def test_splitter_keeps_function_bodies_and_line_numbers() -> None:
     assert [s.line for s in statements] == [2, 8, 9, 9]  # a leading comment belongs to its statement
     assert statements[0].sql.endswith("end;")
     assert statements[2].sql == "select 'a;b', \"c;d\", e'it\\'s;';"
+
+
+def test_fingerprint_reapplies_a_repeatable_when_the_server_changes(db_url: str, db_mode: str, tree: Path) -> None:
+    # The fingerprint query reads a setting the test changes, as an extension appearing on the
+    # server changes pg_available_extensions for db/ta/R__native.sql.
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("select set_config('tsq.probe', 'one', false)")
+        db = conn.execute("select current_database()").fetchone()[0]
+        conn.execute(f'alter database "{db}" set tsq.probe = one')
+    write(
+        tree,
+        "ops/R__zz_fingerprint.sql",
+        """
+        -- tsquant:fingerprint select current_setting('tsq.probe', true)
+        create or replace function ops.mig_probe() returns text language sql return 'applied';
+        """,
+    )
+    assert "db/ops/R__zz_fingerprint.sql" in [rel for rel, _ in migrate(db_url, mode=db_mode, log=quiet, root=tree).applied]
+    assert migrate(db_url, mode=db_mode, log=quiet, root=tree).applied == []
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f'alter database "{db}" set tsq.probe = two')
+    assert [rel for rel, _ in migrate(db_url, mode=db_mode, log=quiet, root=tree).applied] == ["db/ops/R__zz_fingerprint.sql"]
+    assert migrate(db_url, mode=db_mode, log=quiet, root=tree).applied == []
+
+
+def test_fingerprint_is_for_repeatable_files_and_native_folders_are_not_migrations(tree: Path) -> None:
+    write(tree, "ta/native/anything--1.0.sql", "create function @extschema@.f() returns int language c;\n")
+    runner.discover(tree)  # C extension sources are not migration files
+    write(tree, "ops/V9001__probe.sql", "-- tsquant:fingerprint select 1\nselect 1;\n")
+    with pytest.raises(MigrationError, match="tsquant:fingerprint is for repeatable files only"):
+        runner.discover(tree)

@@ -19,6 +19,14 @@ declare
     v_w float8[];
     v_first integer;
 begin
+    -- The native kernel when installed (db/ta/native/atr.c): the same bits, faster.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        select n.atr, n.state into atr, state
+        from ta_native.atr_step(p_state, p_high, p_low, p_close, p_timeperiod) as n;
+        return;
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
     -- Resumable Wilder ATR kernel (state NULL or '{}' = no bar yet): bar 0 only provides a
     -- previous close; seed = mean of the true ranges of bars 1..n, then
     -- atr = alpha*tr + beta*atr with beta = (n-1)/n, alpha = 1 - beta (TA-Lib 0.8 #338).
@@ -91,11 +99,19 @@ language plpgsql
 immutable strict parallel safe security invoker
 as $$
 declare
-    v_high float8[] := ta._prep('ta.atr', 'high', high);
-    v_low float8[] := ta._prep('ta.atr', 'low', low);
-    v_close float8[] := ta._prep('ta.atr', 'close', close);
+    v_high float8[];
+    v_low float8[];
+    v_close float8[];
 begin
     -- Average true range, TA-Lib ATR.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        return ta_native.atr(high, low, close, timeperiod);  -- db/ta/native/atr.c: the same checks and bits
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
+    v_high := ta._prep('ta.atr', 'high', high);
+    v_low := ta._prep('ta.atr', 'low', low);
+    v_close := ta._prep('ta.atr', 'close', close);
     perform ta._check_period('ta.atr', 'timeperiod', timeperiod, 1);
     perform ta._check_lengths('ta.atr', 'high, low and close',
         cardinality(v_high), cardinality(v_low), cardinality(v_close));
@@ -116,14 +132,22 @@ language plpgsql
 immutable strict parallel safe security invoker
 as $$
 declare
-    v_high float8[] := ta._prep('ta.natr', 'high', high);
-    v_low float8[] := ta._prep('ta.natr', 'low', low);
-    v_close float8[] := ta._prep('ta.natr', 'close', close);
+    v_high float8[];
+    v_low float8[];
+    v_close float8[];
     v_atr float8[];
     v_first_out integer;
 begin
     -- Normalized ATR: 100 * ATR / close of the same bar (0 when close = 0); period 1 is the raw
     -- true range, not normalized, as in TA-Lib.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        return ta_native.natr(high, low, close, timeperiod);  -- db/ta/native/atr.c: the same checks and bits
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
+    v_high := ta._prep('ta.natr', 'high', high);
+    v_low := ta._prep('ta.natr', 'low', low);
+    v_close := ta._prep('ta.natr', 'close', close);
     perform ta._check_period('ta.natr', 'timeperiod', timeperiod, 1);
     perform ta._check_lengths('ta.natr', 'high, low and close',
         cardinality(v_high), cardinality(v_low), cardinality(v_close));

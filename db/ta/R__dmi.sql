@@ -38,6 +38,14 @@ declare
     v_want_adx boolean := p_output = 'adx';
     v_want_plus boolean := p_output = 'plus_di';
 begin
+    -- The native kernel when installed (db/ta/native/dmi.c): the same bits, faster.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        select n.vals, n.state into vals, state
+        from ta_native.dmi_step(p_state, p_high, p_low, p_close, p_timeperiod, p_output) as n;
+        return;
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
     -- Resumable kernel of Wilder's directional movement (state NULL or '{}' = no bar yet);
     -- p_output is 'plus_di', 'minus_di' or 'adx':
     --   up = h_t - h_{t-1}, down = l_{t-1} - l_t; +DM1 = up if up > 0 and up > down, else 0
@@ -185,11 +193,19 @@ language plpgsql
 immutable strict parallel safe security invoker
 as $$
 declare
-    v_high float8[] := ta._prep('ta.plus_di', 'high', high);
-    v_low float8[] := ta._prep('ta.plus_di', 'low', low);
-    v_close float8[] := ta._prep('ta.plus_di', 'close', close);
+    v_high float8[];
+    v_low float8[];
+    v_close float8[];
 begin
     -- Plus directional indicator, TA-Lib PLUS_DI.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        return ta_native.plus_di(high, low, close, timeperiod);  -- db/ta/native/dmi.c: the same checks and bits
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
+    v_high := ta._prep('ta.plus_di', 'high', high);
+    v_low := ta._prep('ta.plus_di', 'low', low);
+    v_close := ta._prep('ta.plus_di', 'close', close);
     perform ta._check_period('ta.plus_di', 'timeperiod', timeperiod, 1);
     perform ta._check_lengths('ta.plus_di', 'high, low and close',
         cardinality(v_high), cardinality(v_low), cardinality(v_close));
@@ -212,11 +228,19 @@ language plpgsql
 immutable strict parallel safe security invoker
 as $$
 declare
-    v_high float8[] := ta._prep('ta.minus_di', 'high', high);
-    v_low float8[] := ta._prep('ta.minus_di', 'low', low);
-    v_close float8[] := ta._prep('ta.minus_di', 'close', close);
+    v_high float8[];
+    v_low float8[];
+    v_close float8[];
 begin
     -- Minus directional indicator, TA-Lib MINUS_DI.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        return ta_native.minus_di(high, low, close, timeperiod);  -- db/ta/native/dmi.c: the same checks and bits
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
+    v_high := ta._prep('ta.minus_di', 'high', high);
+    v_low := ta._prep('ta.minus_di', 'low', low);
+    v_close := ta._prep('ta.minus_di', 'close', close);
     perform ta._check_period('ta.minus_di', 'timeperiod', timeperiod, 1);
     perform ta._check_lengths('ta.minus_di', 'high, low and close',
         cardinality(v_high), cardinality(v_low), cardinality(v_close));
@@ -237,11 +261,19 @@ language plpgsql
 immutable strict parallel safe security invoker
 as $$
 declare
-    v_high float8[] := ta._prep('ta.adx', 'high', high);
-    v_low float8[] := ta._prep('ta.adx', 'low', low);
-    v_close float8[] := ta._prep('ta.adx', 'close', close);
+    v_high float8[];
+    v_low float8[];
+    v_close float8[];
 begin
     -- Average directional movement index, TA-Lib ADX.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        return ta_native.adx(high, low, close, timeperiod);  -- db/ta/native/dmi.c: the same checks and bits
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
+    v_high := ta._prep('ta.adx', 'high', high);
+    v_low := ta._prep('ta.adx', 'low', low);
+    v_close := ta._prep('ta.adx', 'close', close);
     perform ta._check_period('ta.adx', 'timeperiod', timeperiod, 2);
     perform ta._check_lengths('ta.adx', 'high, low and close',
         cardinality(v_high), cardinality(v_low), cardinality(v_close));

@@ -225,3 +225,41 @@ return abs(p_value) <= 1e-14 * p_scale;
 comment on function ta._is_zero_scaled(float8, float8) is
 'Private: TA-Lib 0.8 TA_IS_ZERO_SCALED: |value| <= 1e-14 * scale, a relative dead-zone used by '
 'the flat-window rules of STOCH, STOCHRSI, CCI and MFI. NULL when value is NULL (TA-Lib: false for NaN).';
+
+-- ---------------------------------------------------------------------------
+-- Native kernels
+-- ---------------------------------------------------------------------------
+
+create or replace function ta._native()
+returns boolean
+language sql
+stable parallel safe security invoker
+return coalesce(current_setting('tsquant.native_kernels', true), '') <> 'off'
+    and exists (select from pg_catalog.pg_extension as e where e.extname = 'tsquant_ta');
+
+comment on function ta._native() is
+'Private: true when the resumable kernels run natively: the tsquant_ta extension is installed '
+'(db/ta/R__native.sql) and the setting tsquant.native_kernels is not ''off''. The native and '
+'PL/pgSQL kernels give identical bits (tests/ta/test_native.py), so this changes speed only.';
+
+create or replace function ta.kernel_implementation()
+returns text
+language plpgsql
+stable parallel safe security invoker
+as $$
+declare
+    v_version text;
+begin
+    -- Which kernels ta.* runs in this session, for people and make demo.
+    if not ta._native() then
+        return 'plpgsql';
+    end if;
+    execute 'select ta_native.version()' into v_version;  -- the extension may be absent at check time
+    return 'native: ' || v_version;
+end;
+$$;
+
+comment on function ta.kernel_implementation() is
+'Which kernels the ta indicator functions run in this session: ''native: tsquant_ta <version> '
+'(source <hash>)'' when the C extension is installed and tsquant.native_kernels is not ''off'', '
+'else ''plpgsql''. Both give identical bits; native is faster (docs/indicators.md).';

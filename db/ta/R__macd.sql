@@ -31,6 +31,15 @@ declare
     v_x float8;
     v_line float8;
 begin
+    -- The native kernel when installed (db/ta/native/macd.c): the same bits, faster.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        select n.macd, n.macdsignal, n.macdhist, n.state
+        into macd, macdsignal, macdhist, state
+        from ta_native.macd_step(p_state, p_x, p_fastperiod, p_slowperiod, p_signalperiod) as n;
+        return;
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
     -- Resumable TA-Lib MACD kernel (state NULL or '{}' = no bar yet). Bar t (0-based): the slow
     -- EMA seed sums bars 0..slow-1, the fast one bars slow-fast..slow-1 (windows ending on the
     -- same bar); line = fast - slow from bar slow-1; the signal EMA is seeded by the mean of the
@@ -106,8 +115,9 @@ language plpgsql
 immutable strict parallel safe security invoker
 as $$
 declare
-    v_x float8[] := ta._prep('ta.macd', 'x', x);
-    v_n integer := cardinality(v_x);
+    v_native record;
+    v_x float8[];
+    v_n integer;
     v_start integer;
     v_pad float8[];
 begin
@@ -115,6 +125,18 @@ begin
     -- (bar slow-1); signal = EMA(signalperiod) of the line seeded on its first signalperiod
     -- values; hist = line - signal. All three start at bar (slow-1) + (signal-1).
     -- ta._macd_step from the empty state after the leading NULLs.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        -- db/ta/native/macd.c: the same checks and bits
+        v_native := ta_native.macd(x, fastperiod, slowperiod, signalperiod);  -- a record: fewer copies than select into
+        macd := v_native.macd;
+        macdsignal := v_native.macdsignal;
+        macdhist := v_native.macdhist;
+        return;
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
+    v_x := ta._prep('ta.macd', 'x', x);
+    v_n := cardinality(v_x);
     perform ta._check_period('ta.macd', 'fastperiod', fastperiod, 2);
     perform ta._check_period('ta.macd', 'slowperiod', slowperiod, 2);
     perform ta._check_period('ta.macd', 'signalperiod', signalperiod, 1);

@@ -10,14 +10,23 @@ language plpgsql
 immutable parallel safe security invoker
 as $$
 declare
-    v_n integer := cardinality(p_close);
-    v_out float8[] := array_fill(null::float8, array[v_n]);
+    v_n integer;
+    v_out float8[];
     v_trailing integer;
     v_lowest float8 := 0::float8;
     v_highest float8 := 0::float8;
     v_lowest_idx integer := p_start - 1;
     v_highest_idx integer := p_start - 1;
 begin
+    -- The native kernel when installed (db/ta/native/stoch.c): the same bits, faster. It takes
+    -- the cases STOCHRSI passes (p_kperiod, p_start >= 1); anything else runs the PL/pgSQL.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() and p_kperiod >= 1 and p_start >= 1 then
+        return ta_native.stoch_fastk(p_high, p_low, p_close, p_kperiod, p_start);
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
+    v_n := cardinality(p_close);
+    v_out := array_fill(null::float8, array[v_n]);
     -- Raw %K = 100 (close - LL)/(HH - LL) over the last p_kperiod bars, 0 when the window is flat
     -- (|HH - LL| <= 1e-14 (|HH| + |LL|)). HH and LL are kept with their index and the window is
     -- rescanned only when the extreme leaves it: TA-Lib's own scan, reproduced step by step
@@ -107,6 +116,16 @@ declare
     v_t bigint;
     v_o integer;
 begin
+    -- The native kernel when installed (db/ta/native/stoch.c): the same bits, faster.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        select n.slowk, n.slowd, n.state into slowk, slowd, state
+        from ta_native.stoch_step(
+            p_state, p_high, p_low, p_close, p_fastk_period, p_slowk_period, p_slowd_period
+        ) as n;
+        return;
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
     -- Resumable TA-Lib STOCH kernel (SMA smoothing; state NULL or '{}' = no bar yet). Raw %K over
     -- fastk_period bars with TA-Lib's cached-extreme scan (the extremes are kept with their bar
     -- number and the window rescanned only when the extreme leaves it), then slow %K =
@@ -219,14 +238,28 @@ language plpgsql
 immutable strict parallel safe security invoker
 as $$
 declare
-    v_high float8[] := ta._prep('ta.stoch', 'high', high);
-    v_low float8[] := ta._prep('ta.stoch', 'low', low);
-    v_close float8[] := ta._prep('ta.stoch', 'close', close);
-    v_n integer := cardinality(v_close);
+    v_native record;
+    v_high float8[];
+    v_low float8[];
+    v_close float8[];
+    v_n integer;
     v_start integer;
     v_pad float8[];
 begin
     -- Slow stochastic: ta._stoch_step from the empty state after the leading rows with a NULL.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        -- db/ta/native/stoch.c: the same checks and bits
+        v_native := ta_native.stoch(high, low, close, fastk_period, slowk_period, slowd_period);  -- a record: fewer copies
+        slowk := v_native.slowk;
+        slowd := v_native.slowd;
+        return;
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
+    v_high := ta._prep('ta.stoch', 'high', high);
+    v_low := ta._prep('ta.stoch', 'low', low);
+    v_close := ta._prep('ta.stoch', 'close', close);
+    v_n := cardinality(v_close);
     perform ta._check_period('ta.stoch', 'fastk_period', fastk_period, 1);
     perform ta._check_period('ta.stoch', 'slowk_period', slowk_period, 1);
     perform ta._check_period('ta.stoch', 'slowd_period', slowd_period, 1);

@@ -16,6 +16,14 @@ declare
     v_sum_v float8 := 0::float8;
     v_vwap float8 := 0::float8;
 begin
+    -- The native kernel when installed (db/ta/native/vwap.c): the same bits, faster.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        select n.vwap, n.state into vwap, state
+        from ta_native.vwap_step(p_state, p_high, p_low, p_close, p_volume) as n;
+        return;
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
     -- Resumable VWAP kernel (state NULL or '{}' = no bar yet): sum(TP*V)/sum(V), never reset;
     -- 0 until the first bar with volume; a bar whose TP or volume is not a finite number (NULL,
     -- NaN, infinity) is skipped.
@@ -53,14 +61,24 @@ immutable strict parallel safe security invoker
 as $$
 declare
     v_out float8[];
-    v_high float8[] := ta._prep('ta.vwap', 'high', high);
-    v_low float8[] := ta._prep('ta.vwap', 'low', low);
-    v_close float8[] := ta._prep('ta.vwap', 'close', close);
-    v_volume float8[] := ta._prep('ta.vwap', 'volume', volume);
-    v_n integer := cardinality(v_close);
+    v_high float8[];
+    v_low float8[];
+    v_close float8[];
+    v_volume float8[];
+    v_n integer;
     v_start integer;
 begin
     -- VWAP: ta._vwap_step from the empty state after the leading rows with a NULL.
+    perform 'PRAGMA:DISABLE:CHECK';  -- plpgsql_check: ta_native exists only with the extension
+    if ta._native() then
+        return ta_native.vwap(high, low, close, volume);  -- db/ta/native/vwap.c: the same checks and bits
+    end if;
+    perform 'PRAGMA:ENABLE:CHECK';
+    v_high := ta._prep('ta.vwap', 'high', high);
+    v_low := ta._prep('ta.vwap', 'low', low);
+    v_close := ta._prep('ta.vwap', 'close', close);
+    v_volume := ta._prep('ta.vwap', 'volume', volume);
+    v_n := cardinality(v_close);
     perform ta._check_lengths('ta.vwap', 'high, low, close and volume',
         cardinality(v_high), cardinality(v_low), v_n, cardinality(v_volume));
     if v_n = 0 then

@@ -181,14 +181,17 @@ def test_talib_defaults_are_the_sql_defaults(conn) -> None:
 # The maintained-indicator layer (db/ta/R__maintained.sql, R__refresh.sql) writes tables or reads
 # candles: not array functions; tests/ta/test_maintained.py covers it.
 MAINTAINED_LAYER = {"maintain", "refresh_indicators", "rebuild_indicators", "indicator_series", "_refresh_one"}
+# not indicators: which kernels run (reads a setting and the catalog), and the rows helper
+SUPPORT_LAYER = {"_native", "kernel_implementation", "zip"}
 
 
 def test_functions_are_immutable_parallel_safe_invoker_and_commented(conn) -> None:
     catalog = _catalog(conn)
     assert catalog
     for name, (volatile, parallel, secdef, strict, _, comment, _lang) in catalog.items():
-        if name in MAINTAINED_LAYER:
+        if name in MAINTAINED_LAYER or name in SUPPORT_LAYER:
             assert comment, f"ta.{name} has no comment"
+            assert name in MAINTAINED_LAYER or not secdef, f"ta.{name} is security definer"
             continue
         assert volatile == "i", f"ta.{name} is not immutable"
         assert parallel == "s", f"ta.{name} is not parallel safe"
