@@ -21,6 +21,15 @@ def require_native(conn) -> None:
         pytest.skip("the native ta kernels (tsquant_ta) are not installed on this server")
 
 
+@pytest.fixture()
+def native_kernels(conn):
+    """For tests/ta/test_native_*.py: skip without tsquant_ta; leave the session as found."""
+    require_native(conn)
+    yield
+    conn.rollback()
+    conn.execute("reset tsquant.native_kernels")
+
+
 def use_native(conn, on: bool) -> None:
     conn.execute("select set_config('tsquant.native_kernels', %s, false)", ("on" if on else "off",))
 

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from tests.ta.native_support import native_kernels  # noqa: F401 - fixture used by pytestmark
 from tests.ta.native_support import (
     SHAPES,
     assert_same_bits,
@@ -23,12 +24,7 @@ PUBLIC = ("atr", "natr", "plus_di", "minus_di", "adx")
 MIN_PERIOD = {"atr": 1, "natr": 1, "plus_di": 1, "minus_di": 1, "adx": 2}
 
 
-@pytest.fixture(autouse=True)
-def _native(conn):
-    require_native(conn)
-    yield
-    conn.rollback()
-    conn.execute("reset tsquant.native_kernels")
+pytestmark = pytest.mark.usefixtures("native_kernels")
 
 
 def hlc(shape: str, n: int, seed: int, prepped: bool = False) -> list[list]:

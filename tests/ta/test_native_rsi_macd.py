@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ta.native_support import SHAPES, bars, check_public, check_same_error, check_step_kernel, require_native
+from tests.ta.native_support import native_kernels  # noqa: F401 - fixture used by pytestmark
+from tests.ta.native_support import (
+    bars,
+    check_public,
+    check_same_error,
+    check_step_kernel,
+    SHAPES,
+)
 
 
-@pytest.fixture(autouse=True)
-def _native(conn):
-    require_native(conn)
-    yield
-    conn.rollback()
-    conn.execute("reset tsquant.native_kernels")
+pytestmark = pytest.mark.usefixtures("native_kernels")
 
 
 def prepped_close(shape: str, n: int, seed: int) -> list:
