@@ -27,7 +27,7 @@ ta_native_version(PG_FUNCTION_ARGS)
 ts_series
 ts_arg_series(FunctionCallInfo fcinfo, int argno)
 {
-	ts_series	s = {NULL, 0};
+	ts_series	s = {NULL, 0, NULL};
 	ArrayType  *a;
 	int			n;
 
@@ -48,12 +48,17 @@ ts_arg_series(FunctionCallInfo fcinfo, int argno)
 	else
 	{
 		double	   *v = palloc(sizeof(double) * n);
+		bool	   *isnull = palloc(sizeof(bool) * n);
 		const double *data = (const double *) ARR_DATA_PTR(a);
 		bits8	   *bitmap = ARR_NULLBITMAP(a);
 
 		for (int i = 0; i < n; i++)
-			v[i] = (bitmap[i / 8] & (1 << (i % 8))) ? *data++ : NAN;
+		{
+			isnull[i] = (bitmap[i / 8] & (1 << (i % 8))) == 0;
+			v[i] = isnull[i] ? NAN : *data++;
+		}
 		s.v = v;
+		s.isnull = isnull;
 	}
 	return s;
 }
@@ -232,17 +237,6 @@ ts_first_valid(int n, const double *a, const double *b, const double *c, const d
 	return n - 1;
 }
 
-double *
-ts_left_pad(const double *v, int n, int start)
-{
-	double	   *out = palloc(sizeof(double) * (n > 0 ? n : 1));
-
-	for (int i = 0; i < start; i++)
-		out[i] = NAN;
-	memcpy(out + start, v, sizeof(double) * (Size) (n - start));
-	return out;
-}
-
 const double *
 ts_padded(ts_series s, int m)
 {
@@ -273,4 +267,22 @@ ts_true_range(double h, double l, double pc)
 	if (!isnan(b) && (isnan(g) || b > g))
 		g = b;
 	return g + hl * 0;
+}
+
+Datum
+ts_period_public(FunctionCallInfo fcinfo, const char *func, int min_period, ts_period_step step)
+{
+	ts_series	x = ts_arg_prepped(fcinfo, 0, func, "x");
+	int			period = PG_GETARG_INT32(1);
+	int			start;
+	double	   *out;
+
+	ts_check_period(func, "timeperiod", period, min_period, 100000);
+	if (x.n == 0)
+		return ts_array(NULL, 0);
+	start = ts_first_valid(x.n, x.v, NULL, NULL, NULL);
+	out = ts_nan_buffer(x.n);
+	/* too short for one output: the kernel leaves every value NULL, as the wrappers' shortcut */
+	step(NULL, 0, x.v + start, x.n - start, period, out + start, palloc(sizeof(double) * ((Size) period + 4)));
+	return ts_array(out, x.n);
 }

@@ -39,35 +39,9 @@ obv_null(const obv_series *s, int i)
 static obv_series
 obv_arg(FunctionCallInfo fcinfo, int argno)
 {
-	obv_series	s = {NULL, NULL, false, 0};
-	ArrayType  *a;
+	ts_series	s = ts_arg_series(fcinfo, argno);
 
-	if (PG_ARGISNULL(argno))
-		return s;
-	a = PG_GETARG_ARRAYTYPE_P(argno);
-	if (ARR_ELEMTYPE(a) != FLOAT8OID)
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("ta_native: expected a float8[] argument")));
-	s.n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-	if (s.n == 0)
-		return s;
-	if (!ARR_HASNULL(a))
-		s.v = (const double *) ARR_DATA_PTR(a);
-	else
-	{
-		double	   *v = palloc(sizeof(double) * s.n);
-		bool	   *isnull = palloc(sizeof(bool) * s.n);
-		const double *data = (const double *) ARR_DATA_PTR(a);
-		bits8	   *bitmap = ARR_NULLBITMAP(a);
-
-		for (int i = 0; i < s.n; i++)
-		{
-			isnull[i] = (bitmap[i / 8] & (1 << (i % 8))) == 0;
-			v[i] = isnull[i] ? NAN : *data++;
-		}
-		s.v = v;
-		s.isnull = isnull;
-	}
-	return s;
+	return (obv_series) {s.v, s.isnull, false, s.n};
 }
 
 /*

@@ -100,17 +100,5 @@ PG_FUNCTION_INFO_V1(ta_native_rsi);
 Datum
 ta_native_rsi(PG_FUNCTION_ARGS)
 {
-	ts_series	x = ts_arg_prepped(fcinfo, 0, "ta.rsi", "x");
-	int			period = PG_GETARG_INT32(1);
-	int			start;
-	double	   *out;
-	double		state[4];
-
-	ts_check_period("ta.rsi", "timeperiod", period, 2, 100000);
-	if (x.n == 0)
-		PG_RETURN_DATUM(ts_array(NULL, 0));
-	start = ts_first_valid(x.n, x.v, NULL, NULL, NULL);
-	out = ts_nan_buffer(x.n);
-	rsi_step(NULL, 0, x.v + start, x.n - start, period, out + start, state);
-	PG_RETURN_DATUM(ts_array(out, x.n));
+	PG_RETURN_DATUM(ts_period_public(fcinfo, "ta.rsi", 2, rsi_step));
 }

@@ -79,21 +79,5 @@ PG_FUNCTION_INFO_V1(ta_native_sma);
 Datum
 ta_native_sma(PG_FUNCTION_ARGS)
 {
-	ts_series	x = ts_arg_prepped(fcinfo, 0, "ta.sma", "x");
-	int			period = PG_GETARG_INT32(1);
-	int			start;
-	double	   *out;
-	double	   *state;
-
-	ts_check_period("ta.sma", "timeperiod", period, 1, 100000);
-	if (x.n == 0)
-		PG_RETURN_DATUM(ts_array(NULL, 0));
-	start = ts_first_valid(x.n, x.v, NULL, NULL, NULL);
-	out = ts_nan_buffer(x.n);
-	if (x.n - (start + 1) >= period - 1)
-	{
-		state = palloc(sizeof(double) * ts_sma_state_len(period));
-		ts_sma_step(NULL, 0, x.v + start, x.n - start, period, out + start, state);
-	}
-	PG_RETURN_DATUM(ts_array(out, x.n));
+	PG_RETURN_DATUM(ts_period_public(fcinfo, "ta.sma", 1, ts_sma_step));
 }

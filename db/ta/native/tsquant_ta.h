@@ -17,11 +17,16 @@
 
 #include <math.h>
 
-/* A float8[] argument as a C array; NULL elements (and a NULL array: length 0) become NaN. */
+/*
+ * A float8[] argument as a C array; NULL elements (and a NULL array: length 0) become NaN.
+ * isnull flags the SQL NULLs (NULL when there is none), for the kernels that keep a real NaN
+ * apart from NULL (OBV, VWAP).
+ */
 typedef struct
 {
 	const double *v;
 	int			n;
+	const bool *isnull;
 } ts_series;
 
 extern ts_series ts_arg_series(FunctionCallInfo fcinfo, int argno);
@@ -51,9 +56,6 @@ extern void ts_check_period(const char *func, const char *arg, int value, int mi
 extern void ts_check_lengths(const char *func, const char *names, int nseries, const int *lengths);
 extern int	ts_first_valid(int n, const double *a, const double *b, const double *c, const double *d);
 
-/* out[0..n) = NaN for i < start, then v[0..n-start): the wrappers' left padding. */
-extern double *ts_left_pad(const double *v, int n, int start);
-
 /* p_state[i + 1] of the PL/pgSQL: NULL (NaN) past the end of a short state array. */
 static inline double
 ts_state_at(const double *state, int nstate, int i)
@@ -66,6 +68,17 @@ extern const double *ts_padded(ts_series s, int m);
 
 /* ta._true_range: greatest(h - l, |pc - h|, |pc - l|) + (h - l) * 0 (ATR and DMI). */
 extern double ts_true_range(double h, double l, double pc);
+
+/* A resumable kernel of one series and one period: state (nstate 0 = empty) + chunk -> out, new state. */
+typedef void (*ts_period_step) (const double *state, int nstate, const double *x, int m, int period,
+								double *out, double *new_state);
+
+/*
+ * The public wrapper of such a kernel (ta.sma, ta.ema, ta.rsi): ta._prep's check, the period
+ * check, then the kernel from the empty state after the leading NULLs, NULL-padded in front.
+ * The kernel's state must fit in period + 4 values.
+ */
+extern Datum ts_period_public(FunctionCallInfo fcinfo, const char *func, int min_period, ts_period_step step);
 
 /* Check that a step kernel got as many elements in each series (the PL/pgSQL wrappers check). */
 extern void ts_same_length(const char *func, int n1, int n2);

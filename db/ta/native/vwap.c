@@ -22,35 +22,18 @@ typedef struct
 	bool		isnull;
 } vwap_value;
 
-/* p_state[i] (0-based) with PL/pgSQL's NULL for an element outside the array. */
+/* p_state[i] (0-based) with its NULL flag: NULL outside the array, as in PL/pgSQL. */
 static vwap_value
-vwap_state_value(ArrayType *a, int n, int i)
+vwap_state_value(const ts_series *s, int i)
 {
 	vwap_value	r = {NAN, true};
-	const double *data = (const double *) ARR_DATA_PTR(a);
-	bits8	   *bitmap = ARR_NULLBITMAP(a);
 
-	if (i >= n)
-		return r;
-	if (bitmap)
+	if (i < s->n && !(s->isnull && s->isnull[i]))
 	{
-		if ((bitmap[i / 8] & (1 << (i % 8))) == 0)
-			return r;
-		for (int j = 0; j < i; j++)
-			data += (bitmap[j / 8] & (1 << (j % 8))) ? 1 : 0;
+		r.v = s->v[i];
+		r.isnull = false;
 	}
-	else
-		data += i;
-	r.v = *data;
-	r.isnull = false;
 	return r;
-}
-
-/* p_x[i] (0-based): NULL (NaN) outside the array, as in PL/pgSQL. */
-static inline double
-vwap_at(const ts_series *s, int i)
-{
-	return i < s->n ? s->v[i] : NAN;
 }
 
 /*
@@ -87,8 +70,8 @@ vwap_step(vwap_value *st, bool has_state, const ts_series *high, const ts_series
 	for (int i = 0; i < m; i++)
 	{
 		/* (h + l + c) / 3.0 with NULL as NaN: NaN never raises in float8_pl/float8_div */
-		double		tp = float8_div(float8_pl(float8_pl(vwap_at(high, i), vwap_at(low, i)), close->v[i]), 3.0);
-		double		v = vwap_at(volume, i);
+		double		tp = float8_div(float8_pl(float8_pl(ts_state_at(high->v, high->n, i), ts_state_at(low->v, low->n, i)), close->v[i]), 3.0);
+		double		v = ts_state_at(volume->v, volume->n, i);
 
 		if (fabs(tp) < INFINITY && fabs(v) < INFINITY)
 		{
@@ -138,14 +121,11 @@ ta_native_vwap_step(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(0))
 	{
-		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
-		int			n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+		ts_series	state = ts_arg_series(fcinfo, 0);
 
-		if (ARR_ELEMTYPE(a) != FLOAT8OID)
-			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("ta_native: expected a float8[] argument")));
-		has_state = n > 0;
+		has_state = state.n > 0;
 		for (int i = 0; i < 4; i++)
-			st[i] = vwap_state_value(a, n, i);
+			st[i] = vwap_state_value(&state, i);
 	}
 	vwap_step(st, has_state, &high, &low, &close, &volume, out, outnull);
 	/* array_fill(null, array[cardinality(NULL)]) in the PL/pgSQL kernel, after the state */
