@@ -372,7 +372,7 @@ def load_batch(conn: psycopg.Connection, ds: Dataset, df: pd.DataFrame, *, sourc
                     counts.loaded += len(fast)
                     counts.fast_path += len(fast)
                 except errors.UniqueViolation:
-                    slow = pd.concat([slow, fast])
+                    slow = _concat(slow, fast)
             if len(slow):
                 inserted, quarantined, duplicate = _merge(cur, ds, slow, run_id, source)
                 merged_any = inserted > 0
@@ -385,9 +385,18 @@ def load_batch(conn: psycopg.Connection, ds: Dataset, df: pd.DataFrame, *, sourc
             if plain_rollups:
                 # Mark the buckets of rows that may have been written (all merged rows when the
                 # merge inserted any: the rows it wrote are not returned one by one).
-                written = pd.concat([fast, slow]) if merged_any else fast
+                written = _concat(fast, slow) if merged_any else fast
                 _end_dirty_tracking(cur, ds, written if counts.loaded else written.iloc[:0])
     return counts
+
+
+def _concat(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Rows of several frames of one batch. Empty frames are left out: pandas cannot concatenate
+    an empty frame with a fixed-width bytes column (char(1) `side`) to a non-empty one."""
+    present = [f for f in frames if len(f)]
+    if not present:
+        return frames[0]
+    return present[0] if len(present) == 1 else pd.concat(present)
 
 
 def _begin_dirty_tracking(cur: psycopg.Cursor, ds: Dataset) -> bool:
