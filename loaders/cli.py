@@ -60,7 +60,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _http_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", help="API base URL (default: the real API; a fake server in tests)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for an answer (default 10)")
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="deadline in seconds for each attempt of a request, whole answer included (default 10)")
     p.add_argument("--retries", type=int, default=5, help="attempts per request (default 5)")
     p.add_argument("--backoff", type=float, default=0.5,
                    help="first retry delay in seconds, doubled per attempt, full jitter (default 0.5)")

@@ -3,6 +3,9 @@
 - Reads are retried with exponential backoff and full jitter on timeouts, connection errors,
   5xx, 429/418 (honouring `Retry-After`), malformed or truncated JSON, and "throttled" answers a
   source reports inside an HTTP 200 (Kraken's `EAPI:Rate limit exceeded`) through a body hook.
+- `timeout` is a deadline for a whole attempt (connect, headers, body), not only for each read:
+  a server that trickles a byte at a time is cut off when it passes, and the attempt is retried
+  like any timeout.
 - A per-source rate limiter spaces requests (minimum interval) and can be fed usage headers
   (Binance `X-MBX-USED-WEIGHT-1M`).
 - Every message this module produces (exceptions, log lines) goes through `Redactor`: secrets the
@@ -19,6 +22,7 @@ import json
 import logging
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -30,6 +34,9 @@ import warnings
 
 warnings.filterwarnings("ignore", message=r"urllib3 \(.*\) or chardet .* doesn't match a supported version")
 import requests  # noqa: E402  (after the warning filter: requests warns at import time)
+from requests.adapters import HTTPAdapter  # noqa: E402
+from urllib3.connection import HTTPConnection, HTTPSConnection  # noqa: E402
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool  # noqa: E402
 
 log = logging.getLogger("loaders.http")
 
@@ -172,6 +179,88 @@ class WeightBudget:
             limiter.pause_until(time.monotonic() + wait)
 
 
+# -- the per-attempt deadline ---------------------------------------------------------------------
+# requests/urllib3 only bound each socket operation. A watchdog timer shuts the socket of the
+# attempt down when its deadline passes, which ends any blocked read at once.
+
+_CURRENT = threading.local()
+
+
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._finished = False
+        self.expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        _CURRENT.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._finished = True
+        _CURRENT.deadline = None
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _WatchedResponse:
+    """Mixin for urllib3 connections: put the socket under the current attempt's deadline
+    before waiting for the answer (a kept-alive connection is watched by each request)."""
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        deadline = getattr(_CURRENT, "deadline", None)
+        if deadline is not None and self.sock is not None:
+            deadline.watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _HTTPConnection(_WatchedResponse, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_WatchedResponse, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
 BodyCheck = Callable[[Any], None]
 
 
@@ -198,6 +287,8 @@ class HttpClient:
         for secret in self.secrets:
             protect_logs(secret)
         self._session = requests.Session()
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, _DeadlineAdapter())
         self._session.headers["User-Agent"] = self.user_agent
         self._session.headers.update(self.headers)
         self.requests_made = 0
@@ -250,12 +341,15 @@ class HttpClient:
                  raw: bool = False) -> Any:
         self.requests_made += 1
         try:
-            response = self._session.request(method, url, params=params, json=json_body,
-                                             headers=headers, timeout=self.timeout)
-            content = response.content
+            with _Deadline(self.timeout) as deadline:
+                response = self._session.request(method, url, params=params, json=json_body,
+                                                 headers=headers, timeout=self.timeout)
+                content = response.content
         except requests.Timeout:
             raise _Retryable(f"no response within {self.timeout:g} s") from None
         except requests.RequestException as exc:
+            if deadline.expired:
+                raise _Retryable(f"no response within {self.timeout:g} s") from None
             raise _Retryable(f"connection failed ({type(exc).__name__})") from None
         self.last_headers = response.headers
         if self.weight is not None:

@@ -45,6 +45,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0               # seconds to wait before answering (slow responses)
     truncate: bool = False           # announce more bytes than sent, then close the connection
+    trickle: float = 0.0             # seconds between bytes: the answer dribbles out one byte at a time
+    trickle_headers: bool = False    # trickle the status line and headers too, not only the body
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -82,6 +84,12 @@ class Fault:
     @staticmethod
     def slow(seconds: float = 2.0, body: Any = None) -> Reply:
         return Reply(200, body if body is not None else [], delay=seconds)
+
+    @staticmethod
+    def trickle(seconds_per_byte: float = 0.5, body: Any = None, *, headers_too: bool = False) -> Reply:
+        """A server that answers, but one byte every `seconds_per_byte` (each read succeeds)."""
+        return Reply(200, body if body is not None else [[1722470400000, "1.0"]], trickle=seconds_per_byte,
+                     trickle_headers=headers_too)
 
     @staticmethod
     def kraken_error(message: str = "EAPI:Rate limit exceeded") -> Reply:
@@ -146,6 +154,9 @@ class FakeServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.payload()
+                if reply.trickle:
+                    self._trickle(reply, payload)
+                    return
                 try:
                     self.send_response(reply.status)
                     content_type = "application/json" if not isinstance(reply.body, (bytes, str)) else "text/plain"
@@ -163,6 +174,21 @@ class FakeServer:
                     pass
                 if reply.truncate:
                     self.close_connection = True
+
+            def _trickle(self, reply: Reply, payload: bytes) -> None:
+                head = (f"HTTP/1.1 {reply.status} OK\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode()
+                self.close_connection = True
+                try:
+                    if not reply.trickle_headers:
+                        self.wfile.write(head)
+                        self.wfile.flush()
+                    for byte in (head if reply.trickle_headers else b"") + payload:
+                        time.sleep(reply.trickle)
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             do_GET = _serve
             do_POST = _serve

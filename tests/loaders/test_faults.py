@@ -152,3 +152,17 @@ def test_malformed_rows_inside_a_good_page_are_quarantined_and_counted(db_url, b
     status, rows_in, loaded, quarantined, duplicate, *_ = last_run(db_url, "binance-candles")
     assert reasons == [("malformed", 2)]
     assert rows_in == loaded + quarantined + duplicate and quarantined == 2 and status == "succeeded"
+
+
+def test_a_trickling_server_is_bounded_by_the_timeout_per_attempt(db_url, binance, market, capsys):
+    # One byte every 0.5 s: each read is quick, the answer takes minutes. --timeout 1 bounds it.
+    binance.inject("/api/v3/klines", *(Fault.trickle(0.5) for _ in range(2)))
+    started = time.monotonic()
+    code = run_cli("candles", "--exchange", "binance", "--symbol", "BTC/USDT", "--since", "2024-08-01",
+                   "--base-url", binance.url, "--url", db_url, "--quiet", "--min-interval", "0",
+                   "--timeout", "1", "--retries", "2", "--backoff", "0.01")
+    elapsed = time.monotonic() - started
+    assert code == 1 and elapsed < 2 * 2.5, f"took {elapsed:.1f} s"
+    assert "no response within 1 s after 2 attempts" in capsys.readouterr().err
+    assert run_cli(*_candles_args("binance", binance, db_url)) == 0      # nothing stuck afterwards
+    assert close(stored_candles(db_url, "binance", "1m"), _expected("binance", market))

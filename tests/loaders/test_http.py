@@ -52,3 +52,20 @@ def test_redactor_removes_known_secrets_and_secret_looking_fields():
     redact = Redactor(["s3cr3t-value"])
     text = 'GET /rsi?secret=abc123&symbol=BTC/USDT failed: s3cr3t-value {"secret": "xyz", "apiKey": "k"}'
     assert redact(text) == 'GET /rsi?secret=***&symbol=BTC/USDT failed: *** {"secret": "***", "apiKey": "***"}'
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "status line and headers"])
+def test_timeout_is_a_deadline_for_the_whole_request_not_for_each_read(echo, headers_too):
+    # Every read succeeds within the timeout (one byte each 0.2 s), the answer never completes in time.
+    echo.inject("/ok", *(Fault.trickle(0.2, body=[0] * 20, headers_too=headers_too) for _ in range(2)))
+    sleeps: list[float] = []
+    client = HttpClient(echo.url, source="echo", timeout=1.0, retry=RetryPolicy(attempts=2, base_delay=0.01),
+                        sleep=sleeps.append, limiter=RateLimiter(0.0, sleep=lambda _s: None))
+    started = time.monotonic()
+    with pytest.raises(HttpError) as caught:
+        client.get_json("/ok")
+    elapsed = time.monotonic() - started
+    assert elapsed < 2 * 1.5, f"two attempts with a 1 s timeout took {elapsed:.1f} s"
+    assert str(caught.value) == f"echo: no response within 1 s after 2 attempts ({echo.url}/ok)"
+    assert len(sleeps) == 1                          # the overrun was retried like a timeout
+    assert client.get_json("/ok") == {"ok": True}    # and the client still works afterwards
