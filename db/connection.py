@@ -8,9 +8,11 @@ No other module reads connection settings from the environment.
 from __future__ import annotations
 
 import os
-from urllib.parse import quote, urlsplit, urlunsplit
+import re
+from urllib.parse import quote, urlsplit
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 DEFAULT_DATABASE = "tsquant"
 
@@ -40,13 +42,46 @@ def with_database(url: str, dbname: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/{quote(dbname)}{query}"
 
 
-def redact(url: str) -> str:
-    """The URL with any password replaced, safe to print or log."""
-    parts = urlsplit(url)
-    if parts.password is None:
+REDACTED = "***"
+#: Names of query parameters, conninfo keywords and JSON fields whose value is a secret.
+SECRET_NAMES = ("secret", "api_key", "apikey", "apiKey", "key", "token", "signature", "password")
+_USERINFO_PASSWORD_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@'\"]*):([^\s/@'\"]*)@")
+_SECRET_PARAM_RE = re.compile(r"(?i)\b(" + "|".join(map(re.escape, SECRET_NAMES)) + r")=([^&\s'\"]+)")
+_SECRET_JSON_RE = re.compile(
+    r'(?i)("(?:' + "|".join(map(re.escape, SECRET_NAMES)) + r')"\s*:\s*")([^"]*)(")'
+)
+
+
+def redact(text: object) -> str:
+    """`text` (a URL, a conninfo string, a message or a JSON document that contains them) with every
+    secret replaced by ***: URL passwords (`scheme://user:password@`), `password=`/`secret=`/
+    `apikey=`/`key=`/`token=`-style parameters and JSON fields. The one redaction rule for everything
+    tsquant prints, logs or stores (loaders.core.http adds the secret values it was given)."""
+    out = _USERINFO_PASSWORD_RE.sub(lambda m: f"{m.group(1)}:{REDACTED}@", str(text))
+    out = _SECRET_PARAM_RE.sub(lambda m: f"{m.group(1)}={REDACTED}", out)
+    return _SECRET_JSON_RE.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", out)
+
+
+_LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+
+
+def _is_local(host: str) -> bool:
+    """A host of this machine: loopback names and addresses, or a Unix-socket directory."""
+    return host.startswith(("/", "@")) or host.strip("[]").lower() in _LOCAL_HOSTS
+
+
+def conninfo(url: str) -> str:
+    """What tsquant hands to libpq for `url`: TLS is requested (sslmode=require) for a server on
+    another machine unless the URL (or PGSSLMODE) sets an sslmode; local servers and Unix sockets
+    (the embedded cluster) are left as they are. Use sslmode=verify-full with sslrootcert= to also
+    check the server's certificate (docs/security.md)."""
+    params = conninfo_to_dict(url)
+    if params.get("sslmode") or os.environ.get("PGSSLMODE"):
         return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    hosts = params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST", "")
+    if all(_is_local(h) for h in str(hosts).split(",")):
+        return url
+    return make_conninfo(url, sslmode="require")
 
 
 def connect(url: str | None = None, *, autocommit: bool = False, **kwargs) -> psycopg.Connection:
@@ -54,7 +89,7 @@ def connect(url: str | None = None, *, autocommit: bool = False, **kwargs) -> ps
     target = url or database_url()
     try:
         return psycopg.connect(
-            target,
+            conninfo(target),
             autocommit=autocommit,
             application_name=kwargs.pop("application_name", "tsquant"),
             **kwargs,
@@ -79,9 +114,7 @@ _LIBPQ_ENV = {
 
 def libpq_environment(url: str) -> dict[str, str]:
     """PG* environment variables equivalent to `url`, for tools that take no URL (pg_prove)."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    params = conninfo_to_dict(url)
+    params = conninfo_to_dict(conninfo(url))
     return {env: str(params[key]) for key, env in _LIBPQ_ENV.items() if params.get(key) is not None}
 
 
