@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import socket
 import threading
 import time
@@ -38,15 +37,10 @@ from requests.adapters import HTTPAdapter  # noqa: E402
 from urllib3.connection import HTTPConnection, HTTPSConnection  # noqa: E402
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool  # noqa: E402
 
+from db.connection import redact  # noqa: E402  (the one redaction rule of the project)
+
 log = logging.getLogger("loaders.http")
 
-SECRET_PARAM_NAMES = ("secret", "api_key", "apikey", "apiKey", "key", "token", "signature", "password")
-_SECRET_PARAM_RE = re.compile(
-    r"(?i)\b(" + "|".join(re.escape(n) for n in SECRET_PARAM_NAMES) + r")=([^&\s'\"]+)"
-)
-_SECRET_JSON_RE = re.compile(
-    r'(?i)("(?:' + "|".join(re.escape(n) for n in SECRET_PARAM_NAMES) + r')"\s*:\s*")([^"]*)(")'
-)
 REDACTED = "***"
 
 
@@ -68,7 +62,8 @@ class Throttled(Exception):
 
 
 class Redactor:
-    """Removes secrets from any text: the given secret values and secret query/JSON fields."""
+    """Removes secrets from any text: the given secret values, then whatever `db.connection.redact`
+    hides (URL passwords, secret query parameters and JSON fields)."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
@@ -81,8 +76,7 @@ class Redactor:
         out = str(text)
         for secret in self._secrets:
             out = out.replace(secret, REDACTED)
-        out = _SECRET_PARAM_RE.sub(lambda m: f"{m.group(1)}={REDACTED}", out)
-        return _SECRET_JSON_RE.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", out)
+        return redact(out)
 
 
 class _RedactingFilter(logging.Filter):
@@ -101,13 +95,15 @@ _FILTER_INSTALLED = False
 _FILTER_LOCK = threading.Lock()
 
 
-def protect_logs(secret: str | None) -> None:
-    """Redact `secret` from urllib3/requests log records too (they log full URLs at DEBUG)."""
+def protect_logs(secret: str | None = None) -> None:
+    """Redact `secret` (and, always, URL passwords and secret parameters) from the log records of
+    the loaders and of urllib3/requests (which log full URLs at DEBUG)."""
     global _FILTER_INSTALLED
     _GLOBAL_REDACTOR.add(secret)
     with _FILTER_LOCK:
         if not _FILTER_INSTALLED:
-            for name in ("urllib3", "urllib3.connectionpool", "requests", "loaders"):
+            for name in ("urllib3", "urllib3.connectionpool", "requests", "loaders", "loaders.http",
+                         "loaders.coinbase"):
                 logging.getLogger(name).addFilter(_RedactingFilter(_GLOBAL_REDACTOR))
             _FILTER_INSTALLED = True
 
@@ -284,6 +280,7 @@ class HttpClient:
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         self.redact = Redactor(self.secrets)
+        protect_logs()
         for secret in self.secrets:
             protect_logs(secret)
         self._session = requests.Session()
@@ -332,8 +329,8 @@ class HttpClient:
             if attempt == self.retry.attempts:
                 break
             wait = self.retry.backoff(attempt) if delay is None else delay
-            log.warning("%s: %s; retry %d/%d in %.1f s (%s)", self.source, self.redact(last_problem),
-                        attempt, self.retry.attempts - 1, wait, endpoint)
+            log.warning(self.redact(f"{self.source}: {last_problem}; retry {attempt}/{self.retry.attempts - 1}"
+                                    f" in {wait:.1f} s ({endpoint})"))
             self.sleep(wait)
         raise self._fail(endpoint, f"{last_problem} after {self.retry.attempts} attempts")
 

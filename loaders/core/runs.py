@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
+from db.connection import redact
 from loaders.core.ingest import Counts, Dataset, Reject, load_batch, write_quarantine
 
 
@@ -74,7 +75,7 @@ class LoaderRun:
             self.run_id = self.conn.execute(
                 "insert into ops.loader_runs (job, source, dataset, args, host, pid)"
                 " values (%s, %s, %s, %s, %s, %s) returning run_id",
-                (self.job, self.source, self.dataset, json.dumps(self.args, default=str),
+                (self.job, self.source, self.dataset, redact(json.dumps(self.args, default=str)),
                  socket.gethostname(), os.getpid()),
             ).fetchone()[0]
         return self
@@ -89,7 +90,7 @@ class LoaderRun:
                 if exc is None:
                     self._update(status="succeeded")
                 else:
-                    self._update(status="failed", error=f"{exc_type.__name__}: {exc}"[:2000])
+                    self._update(status="failed", error=redact(f"{exc_type.__name__}: {exc}")[:2000])
         finally:
             if self._locked and not self.conn.closed:
                 self.conn.execute("select pg_advisory_unlock(hashtextextended(%s, 0))", (_lock_key(self.job),))

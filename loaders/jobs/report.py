@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from db.connection import redact
 from loaders.core.ingest import Counts
 
 log = logging.getLogger("loaders")
@@ -53,7 +54,7 @@ def format_report(results: list[SeriesResult], *, title: str = "collection repor
     for r in results:
         c = r.counts
         total.add(c)
-        status = "failed: " + r.error if r.error else ("skipped: " + r.skipped if r.skipped else "ok")
+        status = "failed: " + redact(r.error) if r.error else ("skipped: " + r.skipped if r.skipped else "ok")
         lines.append(
             f"{r.source:<10} {r.symbol:<10} {r.dataset:<8} {r.timeframe or '-':<4} {c.rows_in:>7} "
             f"{c.loaded:>7} {c.quarantined:>8} {c.duplicate:>6} {r.forming_skipped:>7} "
