@@ -40,6 +40,8 @@ SERVER_SETTINGS_FILE = "tsquant.conf"
 class ClusterError(RuntimeError):
     """The embedded cluster cannot be set up or started; the message says why."""
 
+    exit_code = 1  # a failed run (db/errors.py)
+
 
 def find_bindir() -> Path:
     """Directory of initdb/pg_ctl: $TSQ_PG_BINDIR, else the newest Debian-style install >= 15."""
@@ -84,7 +86,12 @@ class EmbeddedCluster:
     @classmethod
     def from_environment(cls) -> "EmbeddedCluster":
         home = Path(os.environ.get("TSQ_HOME", PROJECT_ROOT / ".tsq"))
-        port = int(os.environ.get("TSQ_PG_PORT", DEFAULT_PORT))
+        port_text = str(os.environ.get("TSQ_PG_PORT", DEFAULT_PORT)).strip()
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            from db.errors import UserError
+
+            raise UserError(f"TSQ_PG_PORT must be a port number (1-65535), got {port_text!r}")
+        port = int(port_text)
         bindir = Path(os.environ["TSQ_PG_BINDIR"]) if "TSQ_PG_BINDIR" in os.environ else None
         return cls(data_dir=home / "pgdata", port=port, bindir=bindir or _lazy_bindir())
 
@@ -194,11 +201,24 @@ class EmbeddedCluster:
             "log_line_prefix": "'%m [%p] %q%u@%d '",
             "timezone": "'UTC'",
         }
+        # pg_stat_statements feeds ops.top_statements (it ships with the server package).
+        preload = ["pg_stat_statements"]
         if os.environ.get("TSQ_TIMESCALEDB", "auto") != "off" and timescaledb_installed(self.bindir):
-            settings["shared_preload_libraries"] = "'timescaledb'"
+            preload.insert(0, "timescaledb")
             settings["timescaledb.telemetry_level"] = "off"
             settings["max_worker_processes"] = "24"
             settings["timescaledb.max_background_workers"] = "8"
+        settings["shared_preload_libraries"] = "'" + ",".join(preload) + "'"
+        archive = os.environ.get("TSQ_WAL_ARCHIVE", "").strip()
+        if archive:
+            # Continuous WAL archiving for point-in-time recovery (db/backup.py, docs/operations.md).
+            settings["archive_mode"] = "on"
+            settings["archive_command"] = f"'test ! -f {archive}/%f && cp %p {archive}/%f'"
+            settings["archive_timeout"] = "'300s'"
+            Path(archive).mkdir(parents=True, exist_ok=True)
+            if self._as_root:
+                pw = pwd.getpwnam("postgres")
+                os.chown(archive, pw.pw_uid, pw.pw_gid)
         return settings
 
     def write_server_settings(self) -> None:
@@ -296,4 +316,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from db.errors import run_main
+
+    sys.exit(run_main(main))
