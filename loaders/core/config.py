@@ -114,10 +114,18 @@ class Environment:
 
     @classmethod
     def from_os(cls, environ: Mapping[str, str] | None = None) -> "Environment":
+        """Switches from the environment; secrets from the encrypted file named by
+        TSQ_SECRETS_FILE when it is set (models_py.secure_config), else from the environment."""
+        from models_py.secure_config import SecureConfigError, secrets_from
+
         env = os.environ if environ is None else environ
-        return cls(taapi_key=env.get(TAAPI_KEY_ENV) or None, mt5_key=env.get(MT5_KEY_ENV) or None,
+        try:
+            secret = secrets_from(env)
+        except SecureConfigError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls(taapi_key=secret.get(TAAPI_KEY_ENV) or None, mt5_key=secret.get(MT5_KEY_ENV) or None,
                    dry_run=env.get(DRY_RUN_ENV, "").strip().lower() in ("1", "true", "yes", "on"),
-                   extra=dict(env))
+                   extra={**dict(env), **dict(secret)})
 
     def secret(self, variable: str) -> str | None:
         if variable == TAAPI_KEY_ENV:
