@@ -14,11 +14,13 @@ from urllib.parse import quote, urlsplit
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from db.errors import UserError
+
 DEFAULT_DATABASE = "tsquant"
 
 
-class ConfigurationError(RuntimeError):
-    """A setting the user controls is wrong or missing; the message is one clear sentence."""
+class ConfigurationError(UserError):
+    """A setting the user controls is wrong or missing; the message is one clear sentence (exit 2)."""
 
 
 def database_url(dbname: str | None = None) -> str:
@@ -33,11 +35,10 @@ def database_url(dbname: str | None = None) -> str:
 
 def with_database(url: str, dbname: str) -> str:
     """The same URL pointing at another database (query string such as host= kept)."""
+    if "://" not in url:
+        raise ConfigurationError(NOT_A_URL)
+    checked(url)
     parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ConfigurationError(
-            f"DATABASE_URL must start with postgresql:// (got scheme {parts.scheme!r})"
-        )
     query = f"?{parts.query}" if parts.query else ""
     return f"{parts.scheme}://{parts.netloc}/{quote(dbname)}{query}"
 
@@ -62,6 +63,25 @@ def redact(text: object) -> str:
     return _SECRET_JSON_RE.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", out)
 
 
+NOT_A_URL = ("the database URL (--url or DATABASE_URL) is not a PostgreSQL URL: expected "
+             "postgresql://user@host:port/dbname")
+
+
+def checked(url: str) -> str:
+    """`url` when libpq can use it (a postgresql:// URL or a key=value conninfo string); otherwise
+    a ConfigurationError that says what is wrong without repeating the URL (it may hold a password)."""
+    scheme = url.split("://", 1)[0].strip().lower() if "://" in url else None
+    if scheme is not None and scheme not in ("postgresql", "postgres"):
+        raise ConfigurationError(
+            f"the database URL (--url or DATABASE_URL) must start with postgresql:// (got scheme {scheme!r})"
+        )
+    try:
+        conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        raise ConfigurationError(NOT_A_URL) from None
+    return url
+
+
 _LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
 
 
@@ -75,7 +95,7 @@ def conninfo(url: str) -> str:
     another machine unless the URL (or PGSSLMODE) sets an sslmode; local servers and Unix sockets
     (the embedded cluster) are left as they are. Use sslmode=verify-full with sslrootcert= to also
     check the server's certificate (docs/security.md)."""
-    params = conninfo_to_dict(url)
+    params = conninfo_to_dict(checked(url))
     if params.get("sslmode") or os.environ.get("PGSSLMODE"):
         return url
     hosts = params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST", "")
@@ -118,14 +138,24 @@ def libpq_environment(url: str) -> dict[str, str]:
     return {env: str(params[key]) for key, env in _LIBPQ_ENV.items() if params.get(key) is not None}
 
 
-if __name__ == "__main__":
-    # python -m db.connection env [DBNAME]  ->  shell `export` lines for the PG* variables
+def main(argv: list[str] | None = None) -> int:
+    """python -m db.connection env [DBNAME]  ->  shell `export` lines for the PG* variables."""
     import shlex
     import sys
 
-    if len(sys.argv) < 2 or sys.argv[1] != "env":
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] != "env":
         print("usage: python -m db.connection env [DBNAME]", file=sys.stderr)
-        sys.exit(2)
-    target = database_url(sys.argv[2] if len(sys.argv) > 2 else None)
+        return 2
+    target = database_url(argv[1] if len(argv) > 1 else None)
     for name, value in libpq_environment(target).items():
         print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    from db.errors import run_main
+
+    sys.exit(run_main(main))

@@ -31,7 +31,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from db.connection import ConfigurationError, connect, database_url, redact, with_database
+from db.connection import connect, database_url, redact, with_database
 from db.sqlsplit import Statement, split_statements
 
 DB_ROOT = Path(__file__).resolve().parent
@@ -69,6 +69,8 @@ comment on table ops.schema_migrations is
 
 class MigrationError(RuntimeError):
     """A migration cannot be applied; the message names the file and, when known, the line."""
+
+    exit_code = 1  # a failed run (db/errors.py)
 
 
 @dataclass
@@ -441,15 +443,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--status", action="store_true", help="list files and their state; apply nothing")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     args = parser.parse_args(argv)
-    try:
-        if args.status:
-            print("\n".join(status(args.url)))
-            return 0
-        report = migrate(args.url, mode=args.mode, create_db=args.create_db,
-                         log=(lambda _msg: None) if args.quiet else print)
-    except (MigrationError, ConfigurationError) as exc:
-        print(f"migrate: error: {exc}", file=sys.stderr)
-        return 1
+    if args.status:
+        print("\n".join(status(args.url)))
+        return 0
+    report = migrate(args.url, mode=args.mode, create_db=args.create_db,
+                     log=(lambda _msg: None) if args.quiet else print)
     target = redact(args.url or database_url())
     print(
         f"migrate: {len(report.applied)} applied, {report.unchanged} unchanged, "
@@ -460,4 +458,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from db.errors import run_main
+
+    sys.exit(run_main(main))

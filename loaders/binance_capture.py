@@ -13,7 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from loaders.core.cli import UserError, main_wrapper, progress_printer
+from db.errors import UserError, run_main
+from loaders.core.cli import progress_printer
 from loaders.core.ingest import QUOTES, TRADES, Counts
 from loaders.core.runs import LoaderRun
 from loaders.instruments import attach_ids, resolve
@@ -92,4 +93,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main_wrapper(main))
+    sys.exit(run_main(main))

@@ -26,19 +26,18 @@ from typing import Any
 
 import psycopg
 
-from db.connection import ConfigurationError
+from db.errors import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, describe, run_main
 from loaders.core.config import (
     DEFAULT_BASE_URLS, Config, ConfigError, Environment, ExchangeConfig, HttpSettings, TaapiConfig,
     indicator_spec, load_config, parse_time,
 )
-from loaders.core.http import HttpError, Redactor
+from loaders.core.http import Redactor
 from loaders.core.runs import JobLocked
 from loaders.jobs.report import Progress, SeriesResult, format_report
-from loaders.sources.base import UnsupportedRequest
+from loaders.sources.base import source_class
 
 log = logging.getLogger("loaders")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
 DELEGATED = {
     "capture": ("loaders.binance_capture", "import Binance WebSocket captures (market data tool)"),
     "rollups": ("loaders.rollups", "bring the candle rollups up to date"),
@@ -139,6 +138,7 @@ def _http_settings(args: argparse.Namespace, base: HttpSettings | None = None) -
 
 def exchange_config(args: argparse.Namespace) -> ExchangeConfig:
     name = args.exchange.lower()
+    source_class(name)  # an unknown exchange is a usage error naming the known ones
     from_file = load_config(args.config).exchanges.get(name) if args.config else None
     base_url = args.base_url or (from_file.base_url if from_file else DEFAULT_BASE_URLS.get(name))
     if not base_url:
@@ -203,13 +203,15 @@ def run_jobs(url: str | None, jobs: list[tuple[str, JobFn]], *, refresh_rollups:
                 skipped += 1
                 log.warning("skipped: %s", exc)
                 print(f"skipped: {exc}", file=sys.stderr)
-            except USER_ERRORS as exc:
-                raise
-            except RUN_ERRORS as exc:
-                if isinstance(exc, psycopg.OperationalError) or conn.closed or conn.broken:
+            except Exception as exc:
+                # A usage/configuration error or a lost connection ends every job (main says
+                # why); a job that failed is reported and the others still run.
+                failed, text = classify(exc)
+                if failed != EXIT_FAILED or isinstance(exc, psycopg.OperationalError) or conn.closed \
+                        or conn.broken:
                     raise
                 code = EXIT_FAILED
-                print(f"error: {name}: {one_sentence(exc)}", file=sys.stderr)
+                print(f"error: {name}: {text}", file=sys.stderr)
         if refresh_rollups and not conn.closed:
             conn.autocommit = True
             conn.execute("call market.refresh_rollups()")
@@ -288,9 +290,11 @@ def scheduled(every: float, one_pass: Callable[[], int]) -> int:
         started = time.monotonic()
         try:
             code = one_pass()
-        except RUN_ERRORS as exc:
-            code = EXIT_FAILED
-            print(f"error: {one_sentence(exc)}", file=sys.stderr)
+        except Exception as exc:
+            code, text = classify(exc)
+            if code == EXIT_USAGE:
+                raise
+            print(f"error: {text}", file=sys.stderr)
         deadline = started + every
         while not stop["now"] and time.monotonic() < deadline:
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
@@ -319,20 +323,19 @@ def run_config(args: argparse.Namespace, env: Environment, progress: Progress) -
 
 # -- errors ----------------------------------------------------------------------------------------
 
-USER_ERRORS = (ConfigurationError, UnsupportedRequest)
-RUN_ERRORS = (HttpError, psycopg.Error, OSError, ValueError)
+# Besides what db/errors.py classifies, any OSError or ValueError ending a job is a failed run.
+RUN_ERRORS = (OSError, ValueError)
 _REDACT = Redactor()
 
 
-def one_sentence(exc: BaseException) -> str:
-    if isinstance(exc, psycopg.OperationalError):
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return (f"lost the database connection ({first}); committed batches are kept and the next "
-                "run continues after them")
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, psycopg.Error):
-        text = f"database error: {text}"
-    return _REDACT(text)
+def classify(exc: BaseException) -> tuple[int, str]:
+    """(exit code, one sentence) of an exception ending a job; raises it again when it is a bug."""
+    described = describe(exc)
+    if described is None and isinstance(exc, RUN_ERRORS) and not isinstance(exc, BrokenPipeError):
+        described = EXIT_FAILED, " ".join(str(exc).split()) or type(exc).__name__
+    if described is None:
+        raise exc
+    return described[0], _REDACT(described[1])
 
 
 def _setup_logging(quiet: bool) -> None:
@@ -345,10 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in DELEGATED:
         import importlib
 
-        from loaders.core.cli import main_wrapper
-
         module = importlib.import_module(DELEGATED[argv[0]][0])
-        return main_wrapper(module.main, argv[1:])
+        return run_main(module.main, argv[1:])
+    return run_main(_main, argv)
+
+
+def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     env = Environment.from_os()
     _REDACT.add(env.taapi_key)
@@ -363,12 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             return scheduled(args.every, lambda: run_jobs(args.url, jobs, refresh_rollups=args.refresh_rollups,
                                                           quiet=args.quiet)[0])
         return run_jobs(args.url, jobs, refresh_rollups=args.refresh_rollups, quiet=args.quiet)[0]
-    except USER_ERRORS as exc:
-        print(f"error: {one_sentence(exc)}", file=sys.stderr)
-        return EXIT_USAGE
-    except RUN_ERRORS as exc:
-        print(f"error: {one_sentence(exc)}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("error: interrupted; committed batches are kept", file=sys.stderr)
-        return 130
+    except Exception as exc:
+        code, text = classify(exc)
+        print(f"error: {text}", file=sys.stderr)
+        return code

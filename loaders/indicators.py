@@ -16,7 +16,7 @@ import json
 import sys
 import time
 
-from loaders.core.cli import main_wrapper
+from db.errors import UserError, run_main
 
 
 def refresh(conn, instrument_id: int | None = None) -> tuple[int, int, float]:
@@ -24,6 +24,18 @@ def refresh(conn, instrument_id: int | None = None) -> tuple[int, int, float]:
     t0 = time.perf_counter()
     rows = conn.execute("select * from ta.refresh_indicators(%s)", (instrument_id,)).fetchall()
     return len(rows), sum(r[2] for r in rows), time.perf_counter() - t0
+
+
+def _params(text: str) -> dict:
+    """--params as a JSON object, or a UserError saying what is wrong with it."""
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--params is not valid JSON ({exc.msg} at character {exc.pos + 1}): "
+                        'pass an object such as {"timeperiod": 7}') from None
+    if not isinstance(params, dict):
+        raise UserError('--params must be a JSON object such as {"timeperiod": 7}')
+    return params
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,14 +67,14 @@ def main(argv: list[str] | None = None) -> int:
             for row in rows:
                 print("\t".join("" if v is None else str(v) for v in row))
         else:
-            json.loads(args.params)
+            params = _params(args.params)
             iid = conn.execute(
                 "select ta.maintain(%s, %s, %s, %s, %s::jsonb)",
-                (args.exchange, args.symbol, args.timeframe, args.indicator, args.params),
+                (args.exchange, args.symbol, args.timeframe, args.indicator, json.dumps(params)),
             ).fetchone()[0]
             print(f"maintained indicator {iid}; values after the next refresh")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main_wrapper(main))
+    sys.exit(run_main(main))

@@ -13,7 +13,7 @@ import sys
 
 import pandas as pd
 
-from loaders.core.cli import UserError, main_wrapper
+from db.errors import UserError, run_main
 
 DEFAULT_FAIL_ON = "duplicate_trade_ids,orphan_instrument_ids,rollup_disagreements"
 KINDS = {"gaps", "duplicate_trade_ids", "orphan_instrument_ids", "quarantined", "failed_runs",
@@ -77,4 +77,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main_wrapper(main))
+    sys.exit(run_main(main))

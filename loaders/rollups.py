@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 
-from loaders.core.cli import main_wrapper
+from db.errors import run_main
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,4 +39,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main_wrapper(main))
+    sys.exit(run_main(main))

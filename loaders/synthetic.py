@@ -208,6 +208,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from loaders.core.cli import main_wrapper
+    from db.errors import run_main
 
-    sys.exit(main_wrapper(main))
+    sys.exit(run_main(main))

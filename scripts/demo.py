@@ -9,7 +9,7 @@ import json
 import sys
 import time
 
-from db.connection import ConfigurationError, connect, database_url, redact
+from db.connection import connect, database_url, redact
 
 SCHEMAS = ("market", "ta", "signals", "trading", "risk", "perf", "ops", "bi")
 
@@ -95,25 +95,23 @@ def show_indicators(conn) -> None:
               f"{fmt(adx, '7.2f'):>7} {fmt(macd, '9.4g'):>9} {fmt(upper, '10.6g'):>10}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
-    try:
-        with connect() as conn:
-            show_database(conn)
-            show_schemas(conn)
-        heading("pipeline: captures, fake exchanges, taapi (DRY_RUN), rollups")
-        from loaders.demo_pipeline import run_demo
+    with connect() as conn:
+        show_database(conn)
+        show_schemas(conn)
+    heading("pipeline: captures, fake exchanges, taapi (DRY_RUN), rollups")
+    from loaders.demo_pipeline import run_demo
 
-        for line in run_demo(database_url()):
-            print(line)
-        with connect(autocommit=True) as conn:
-            show_indicators(conn)
-    except ConfigurationError as exc:
-        print(f"demo: {exc}", file=sys.stderr)
-        return 1
+    for line in run_demo(database_url()):
+        print(line)
+    with connect(autocommit=True) as conn:
+        show_indicators(conn)
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from db.errors import run_main
+
+    sys.exit(run_main(main))

@@ -47,6 +47,8 @@ REDACTED = "***"
 class HttpError(RuntimeError):
     """A request failed for good (after retries); the message is one redacted sentence."""
 
+    exit_code = 1  # a failed run (db/errors.py)
+
 
 class SourceError(HttpError):
     """The source answered with an error of its own (bad symbol, bad key …): not retried."""

@@ -28,6 +28,8 @@ from loaders.core.ingest import Counts, Dataset, Reject, load_batch, write_quara
 class JobLocked(RuntimeError):
     """Another run of the same job holds the lock."""
 
+    exit_code = 3  # skipped (db/errors.py)
+
 
 def _lock_key(job: str) -> str:
     return f"tsquant.loader:{job}"

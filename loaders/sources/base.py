@@ -37,6 +37,8 @@ TIMEFRAME_SECONDS: dict[str, int] = {
 class UnsupportedRequest(ValueError):
     """The source cannot serve this (timeframe, dataset, symbol form): a user error."""
 
+    exit_code = 2  # a usage error (db/errors.py)
+
 
 class CandleRow(NamedTuple):
     open_time: int

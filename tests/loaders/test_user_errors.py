@@ -1,0 +1,155 @@
+"""Errors a user causes, through every entry point run as the user runs it (a subprocess): one
+sentence on stderr, exit 2 for usage/configuration errors and 1 for failed runs, never a
+traceback; output into a closed pipe ends quietly. Then the loads that used to do nothing
+silently: --since in the future, --until and --backfill, a symbol the exchange rejects, an MT5
+bridge clock that is not UTC. HTTP sources run against the fakes in loaders/fakes (loopback)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from db.connection import database_url
+from loaders.fakes.binance import make_binance
+from loaders.fakes.market import US, MarketData, utc_us
+from loaders.fakes.mt5 import make_mt5
+from tests.loaders.conftest import MT5_KEY
+from tests.loaders.helpers import expected_candles, expected_trades, stored_candles, stored_trades
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ("--min-interval", "0", "--retries", "1", "--timeout", "5", "--quiet")
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    """`python <args>` from the project root, as a user types it."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DRY_RUN", "DATABASE_URL")}
+    full_env.update(PYTHONPATH=str(ROOT), **(env or {}))
+    return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, env=full_env, stdout=stdout,
+                          stderr=subprocess.PIPE, text=True, timeout=180)
+
+
+def one_sentence(p: subprocess.CompletedProcess, code: int, *expected: str) -> str:
+    """The process exited `code` with exactly one stderr line holding every `expected` text."""
+    out = p.stdout or ""
+    assert "Traceback" not in p.stderr + out, p.stderr
+    lines = [line for line in p.stderr.splitlines() if line.strip()]
+    assert p.returncode == code, (p.returncode, p.stderr)
+    assert len(lines) == 1, p.stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+    return lines[0]
+
+
+# -- item 10: every entry point, bad input ------------------------------------------------------
+
+@pytest.fixture
+def indicator_db(db_url):
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("select market.register_instrument('binance', 'BTCUSDT')")
+    return db_url
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["BTC/USDT", "1m", "nosuch"], "indicator nosuch is not maintained"),
+    (["BTC/USDT", "1m", "rsi", "--params", "{bad"], "--params is not valid JSON"),
+    (["BTC/USDT", "1m", "rsi", "--params", "[14]"], "--params must be a JSON object"),
+    (["BTC/USDT", "1m", "rsi", "--params", '{"nosuch": 1}'], "rsi has no parameter nosuch"),
+    (["NOPE/USDT", "1m", "rsi"], "no instrument NOPE/USDT on binance"),
+    (["BTC/USDT", "7x", "rsi"], "7x is not a"),
+])
+def test_indicators_add_rejects_bad_input_in_one_sentence(indicator_db, args, expected):
+    p = run("-m", "loaders.indicators", "--url", indicator_db, "add", "binance", *args)
+    line = one_sentence(p, 2, expected)
+    assert "CONTEXT" not in line and "PL/pgSQL" not in line
+
+
+def _entry_points(tmp: Path) -> dict[str, list[str]]:
+    """Every entry point, with arguments that make it connect to the database."""
+    capture = tmp / "BTCUSDT.ws"
+    capture.write_text("")
+    dump = tmp / "BTCUSDT-1m-2024-08-01.csv"
+    dump.write_text("")
+    return {
+        "migrate": ["-m", "db.migrate", "--quiet"],
+        "migrate --status": ["-m", "db.migrate", "--status"],
+        "db.connection env": ["-m", "db.connection", "env"],
+        "rollups": ["-m", "loaders.rollups"],
+        "integrity": ["-m", "loaders.integrity"],
+        "synthetic": ["-m", "loaders.synthetic", "--load", "--days", "0.01", "--quiet"],
+        "indicators list": ["-m", "loaders.indicators", "list"],
+        "indicators refresh": ["-m", "loaders.indicators", "refresh"],
+        "indicators add": ["-m", "loaders.indicators", "add", "binance", "BTC/USDT", "1m", "rsi"],
+        "loaders candles": ["-m", "loaders", "candles", "--exchange", "binance", "--symbol", "BTC/USDT",
+                            "--base-url", "http://127.0.0.1:9", *FAST],
+        "loaders dumps": ["-m", "loaders", "dumps", str(dump), "--quiet"],
+        "loaders capture": ["-m", "loaders", "capture", str(capture), "--quiet"],
+        "loaders rollups": ["-m", "loaders", "rollups"],
+        "demo": ["-m", "scripts.demo"],
+    }
+
+
+ENTRY_POINTS = list(_entry_points(Path("/tmp")))
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_a_database_url_that_is_not_a_url_is_one_sentence_exit_2(name, tmp_path):
+    p = run(*_entry_points(tmp_path)[name], env={"DATABASE_URL": "not a url"})
+    one_sentence(p, 2, "is not a PostgreSQL URL", "postgresql://")
+
+
+@pytest.mark.parametrize("name", ["migrate", "rollups", "indicators list", "loaders candles", "demo"])
+def test_a_mysql_url_is_one_sentence_exit_2(name, tmp_path):
+    p = run(*_entry_points(tmp_path)[name], env={"DATABASE_URL": "mysql://me:secret@db.example/market"})
+    line = one_sentence(p, 2, "must start with postgresql://", "'mysql'")
+    assert "secret" not in line
+
+
+def test_a_bad_cluster_setting_is_one_sentence_exit_2():
+    p = run("-m", "db.cluster", "url", env={"TSQ_PG_PORT": "five"})
+    one_sentence(p, 2, "TSQ_PG_PORT", "port number")
+
+
+@pytest.fixture
+def closed_pipe():
+    """A stdout whose reader has already gone away (what `| head -1` leaves behind)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    yield write_end
+    os.close(write_end)
+
+
+@pytest.mark.parametrize("args", [
+    ["-m", "db.migrate", "--status"],
+    ["-m", "db.connection", "env"],
+    ["-m", "db.cluster", "url"],
+    ["-m", "loaders.integrity", "--from", "all"],
+    ["-m", "loaders.rollups"],
+    ["-m", "loaders.indicators", "list"],
+    ["-m", "loaders.synthetic", "--days", "0.01"],
+    ["-m", "loaders", "--help"],
+    ["-m", "loaders", "taapi", "--interval", "1h"],
+], ids=lambda a: " ".join(a[1:3]))
+def test_output_into_a_closed_pipe_ends_quietly(args, indicator_db, closed_pipe):
+    with psycopg.connect(indicator_db, autocommit=True) as conn:
+        conn.execute("select ta.maintain('binance', 'BTC/USDT', '1m', 'rsi', '{}')")
+    p = run(*args, env={"DATABASE_URL": indicator_db, "DRY_RUN": "1"}, stdout=closed_pipe)
+    assert "Traceback" not in p.stderr and "Exception ignored" not in p.stderr, p.stderr
+    assert "Broken pipe" not in p.stderr and "BrokenPipe" not in p.stderr, p.stderr
+    # 141 as for any Unix tool whose reader went away (argparse's --help ignores it itself: 0)
+    assert p.returncode == (0 if "--help" in args else 141), (p.returncode, p.stderr)
+
+
+def test_output_piped_into_head_ends_quietly(db_url):
+    shell = (f"{sys.executable} -m loaders.synthetic --days 0.2 --csv /dev/stdout | head -1; "
+             f"{sys.executable} -m db.migrate --status | head -1")
+    p = subprocess.run(["bash", "-c", shell], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                       env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url})
+    assert p.stderr == "", p.stderr
+    assert len(p.stdout.splitlines()) == 2 and p.stdout.splitlines()[1].startswith("database mode")
