@@ -64,6 +64,15 @@ create unique index if not exists schema_migrations_version_key
     on ops.schema_migrations (version) where kind = 'versioned';
 comment on table ops.schema_migrations is
     'Ledger of the migration runner (db/migrate.py): one row per versioned file applied, one row per application of a repeatable file.';
+comment on column ops.schema_migrations.id is 'Order of application.';
+comment on column ops.schema_migrations.kind is 'versioned (V<nnnn>__name.sql, applied once) or repeatable (R__name.sql, reapplied when it changes).';
+comment on column ops.schema_migrations.version is 'Version number of a versioned file; NULL for a repeatable one.';
+comment on column ops.schema_migrations.path is 'File path relative to the project root, e.g. db/market/V0100__instruments_and_timeframes.sql.';
+comment on column ops.schema_migrations.checksum is 'sha256 of the file as applied (a versioned file edited later is refused).';
+comment on column ops.schema_migrations.database_mode is 'postgresql or timescaledb: the mode the file ran in.';
+comment on column ops.schema_migrations.applied_at is 'When the file was applied.';
+comment on column ops.schema_migrations.applied_by is 'Session role that ran the migration.';
+comment on column ops.schema_migrations.duration_ms is 'How long the file took to apply, in milliseconds.';
 """
 
 

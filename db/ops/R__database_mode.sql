@@ -36,7 +36,11 @@ select
 comment on view ops.database_info is
 'One row: database mode, server version, TimescaleDB version and license, mode recorded by the migrations, last migration time.';
 comment on column ops.database_info.database_mode is 'Mode detected now (ops.database_mode()).';
+comment on column ops.database_info.server_version is 'PostgreSQL server version (server_version setting).';
+comment on column ops.database_info.timescaledb_version is 'Installed TimescaleDB extension version; NULL in plain mode.';
+comment on column ops.database_info.timescaledb_license is 'TimescaleDB license (timescale or apache; NULL when not loaded).';
 comment on column ops.database_info.migrated_mode is 'Mode the migration runner chose at the first migration.';
+comment on column ops.database_info.last_migration_at is 'When the last migration file was applied (ops.schema_migrations).';
 
 grant execute on function ops.database_mode() to public;
 grant select on ops.database_info to tsq_loader, tsq_analyst, tsq_trader;
