@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup db-up db-down db-status db-url db-psql migrate demo test test-fast lint bench lock clean-db
+.PHONY: help setup db-up db-down db-status db-url db-psql migrate dbt demo test test-fast lint bench lock clean-db
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ db-psql: db-up ## open psql on the tsquant database
 
 migrate: db-up ## apply migrations to $$DATABASE_URL (or the embedded database)
 	@$(PY) -m db.migrate --create-db
+
+dbt: migrate ## dbt build (features, signals) on the same database; DBT_ARGS="run --select candle_features" for others
+	@$(PY) -m db.dbt_runner --maintain $${DBT_ARGS:-build}
 
 demo: migrate ## start the database, migrate, run the pipeline on bundled data, print what it did
 	@$(PY) -m scripts.demo
