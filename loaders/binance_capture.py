@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from db.errors import UserError, run_main
-from loaders.core.cli import progress_printer
 from loaders.core.ingest import QUOTES, TRADES, Counts
+from loaders.core.progress import Progress
 from loaders.core.runs import LoaderRun
 from loaders.instruments import attach_ids, resolve
 from loaders.sources.binance_capture import parse_capture
@@ -71,14 +71,16 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"capture file {f} does not exist")
     from db.connection import connect
 
+    progress = Progress(enabled=not args.quiet)
     with connect(args.url) as conn:
-        run_id, total, per = import_files(
-            conn, args.files, datasets=datasets, batch_size=args.batch_size,
-            register=not args.no_register, job=args.job,
-            progress=progress_printer(not args.quiet), pause=args.pause_between_batches,
-        )
-        if sys.stderr.isatty() and not args.quiet:
-            print(file=sys.stderr)
+        try:
+            run_id, total, per = import_files(
+                conn, args.files, datasets=datasets, batch_size=args.batch_size,
+                register=not args.no_register, job=args.job, progress=progress,
+                pause=args.pause_between_batches,
+            )
+        finally:
+            progress.done()
         for name, c in per.items():
             print(f"{name}: in {c.rows_in}, loaded {c.loaded}, duplicate {c.duplicate}, "
                   f"quarantined {c.quarantined} (fast path {c.fast_path}, merged {c.merged})")

@@ -159,7 +159,8 @@ def register(conn, exchange: str = "synthetic", n_instruments: int = 3,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from loaders.core.cli import UserError, progress_printer
+    from loaders.core.cli import UserError
+    from loaders.core.progress import Progress
 
     p = argparse.ArgumentParser(prog="python -m loaders.synthetic", description=__doc__.split("\n\n")[0])
     p.add_argument("--instruments", type=int, default=3, help="number of instruments (default 3)")
@@ -195,11 +196,13 @@ def main(argv: list[str] | None = None) -> int:
 
         with connect(args.url, autocommit=True) as conn:
             ids = register(conn, n_instruments=args.instruments)
-            with LoaderRun(conn, job="synthetic", source="synthetic", dataset="trades",
-                           args=vars(args), progress=progress_printer(not args.quiet)) as run:
-                c = run.load(TRADES, attach_ids(trades, ids), batch_size=args.batch_size)
-            if sys.stderr.isatty() and not args.quiet:
-                print(file=sys.stderr)
+            progress = Progress(enabled=not args.quiet)
+            try:
+                with LoaderRun(conn, job="synthetic", source="synthetic", dataset="trades",
+                               args=vars(args), progress=progress) as run:
+                    c = run.load(TRADES, attach_ids(trades, ids), batch_size=args.batch_size)
+            finally:
+                progress.done()
             print(f"run {run.run_id}: in {c.rows_in} = loaded {c.loaded} + quarantined {c.quarantined}"
                   f" + duplicate {c.duplicate}")
     if not args.csv and not args.load:

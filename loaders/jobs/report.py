@@ -1,18 +1,14 @@
-"""The collection report (seed 004): what each run loaded, per instrument and dataset, and how
-progress is shown while it runs (a bar on a terminal, plain log lines under cron)."""
+"""The collection report (seed 004): what each run loaded, per instrument and dataset. Progress
+while it runs: loaders/core/progress.py (re-exported here for the jobs)."""
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from db.connection import redact
 from loaders.core.ingest import Counts
-
-log = logging.getLogger("loaders")
+from loaders.core.progress import Progress  # noqa: F401  (the jobs' progress display)
 
 
 @dataclass
@@ -66,33 +62,3 @@ def format_report(results: list[SeriesResult], *, title: str = "collection repor
                  f" + duplicate {total.duplicate}{took}"
                  + (f"; quarantine reasons {dict(sorted(total.reasons.items()))}" if total.reasons else ""))
     return lines
-
-
-class Progress:
-    """A one-line bar on a terminal; one plain log line per step otherwise (cron)."""
-
-    def __init__(self, enabled: bool = True, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = enabled
-        self.tty = enabled and self.stream.isatty()
-        self._drawn = False
-
-    def update(self, label: str, fraction: float | None, detail: str) -> None:
-        if not self.enabled:
-            return
-        if self.tty:
-            frac = 0.0 if fraction is None else max(0.0, min(1.0, fraction))
-            bar = "#" * int(frac * 30)
-            text = f"\r{label[:40]:<40} [{bar:<30}] {frac * 100:5.1f}% {detail}"
-            self.stream.write(text[:150].ljust(150))
-            self.stream.flush()
-            self._drawn = True
-        else:
-            pct = "" if fraction is None else f" {max(0.0, min(1.0, fraction)) * 100:.0f}%"
-            log.info("%s:%s %s", label, pct, detail)
-
-    def done(self) -> None:
-        if self.tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
