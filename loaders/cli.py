@@ -267,7 +267,11 @@ def command_jobs(args: argparse.Namespace, env: Environment, progress: Progress)
         cfg = exchange_config(args)
         return [(f"{cfg.name}-{args.command}", _exchange_job(cfg, args.command, env, args, progress))]
     if args.command == "taapi":
-        return [("taapi", _taapi_job(taapi_config(args), env, args.interval, args.job, progress))]
+        from loaders.jobs.taapi import default_job
+
+        cfg = taapi_config(args)
+        name = args.job or default_job(args.interval or cfg.intervals)  # labels its errors, as for exchanges
+        return [(name, _taapi_job(cfg, env, args.interval, args.job, progress))]
     if args.command == "dumps":
         if args.batch_size < 1:
             raise ConfigError("--batch-size must be a positive number of rows")

@@ -287,13 +287,24 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
     return Config(path=path, exchanges=exchanges, taapi=taapi, dumps=list(dumps), schedule=schedule)
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text: parse_time then checks them, so a bad date (2024-02-30)
+    is reported with the file and key instead of as a bare "day is out of range for month"."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate a YAML config file."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file {file} does not exist")
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_TextDatesLoader)  # noqa: S506 (safe)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

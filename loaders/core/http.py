@@ -48,6 +48,7 @@ class HttpError(RuntimeError):
     """A request failed for good (after retries); the message is one redacted sentence."""
 
     exit_code = 1  # a failed run (db/errors.py)
+    status: int | None = None  # the HTTP status of the answer that ended the request, if any
 
 
 class SourceError(HttpError):
@@ -312,8 +313,11 @@ class HttpClient:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _fail(self, endpoint: str, what: str, cls: type[HttpError] = HttpError) -> HttpError:
-        return cls(self.redact(f"{self.source}: {what} ({endpoint})"))
+    def _fail(self, endpoint: str, what: str, cls: type[HttpError] = HttpError,
+              status: int | None = None) -> HttpError:
+        error = cls(self.redact(f"{self.source}: {what} ({endpoint})"))
+        error.status = status
+        return error
 
     def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                  json_body: Any = None, headers: Mapping[str, str] | None = None,
@@ -334,7 +338,8 @@ class HttpClient:
             log.warning(self.redact(f"{self.source}: {last_problem}; retry {attempt}/{self.retry.attempts - 1}"
                                     f" in {wait:.1f} s ({endpoint})"))
             self.sleep(wait)
-        raise self._fail(endpoint, f"{last_problem} after {self.retry.attempts} attempts")
+        attempts = f"{self.retry.attempts} attempt{'' if self.retry.attempts == 1 else 's'}"
+        raise self._fail(endpoint, f"{last_problem} after {attempts}")
 
     def _attempt(self, method: str, url: str, endpoint: str, params, json_body, headers,
                  raw: bool = False) -> Any:
@@ -362,11 +367,12 @@ class HttpClient:
             raise _Retryable(f"server error HTTP {status}", delay)
         if raw:
             if status >= 400:
-                raise self._fail(endpoint, f"HTTP {status}", SourceError)
+                raise self._fail(endpoint, f"HTTP {status}", SourceError, status)
             return content
         body = self._decode(content, status)
         if status >= 400:
-            raise self._fail(endpoint, f"HTTP {status}: {self._error_text(body, content)}", SourceError)
+            raise self._fail(endpoint, f"HTTP {status}: {self._error_text(body, content)}", SourceError,
+                             status)
         if self.body_check is not None:
             try:
                 self.body_check(body)

@@ -27,7 +27,7 @@ def run_dump_job(conn: psycopg.Connection, locations: list[str], *, job: str = J
                  results: list[SeriesResult] | None = None) -> list[SeriesResult]:
     files = [dumps.describe(f) for loc in locations for f in dumps.expand(loc)]
     if not files:
-        raise dumps.DumpError(f"no Binance dump files found in {', '.join(locations)}")
+        raise dumps.DumpLocationError(f"no Binance dump files found in {', '.join(locations)}")
     progress = progress or Progress(enabled=False)
     results = [] if results is None else results
     client = None
@@ -56,11 +56,11 @@ def _import_one(run: LoaderRun, dump: dumps.DumpFile, client, batch_rows: int) -
         text = dumps.csv_text(dump, data)
         iid = resolve(run.conn, "binance", [dump.symbol], register=True)[dump.symbol]
         if dump.dataset == "candles":
-            df, rejects = dumps.parse_klines(text, dump.symbol, dump.timeframe)
+            df, rejects = dumps.parse_klines(text, dump.symbol, dump.timeframe, dump.name)
             df["source"] = SOURCE
             ds, time_col = CANDLES, "open_time"
         else:
-            df, rejects = dumps.parse_trades(text, dump.symbol, dump.kind == "aggTrades")
+            df, rejects = dumps.parse_trades(text, dump.symbol, dump.kind == "aggTrades", dump.name)
             ds, time_col = TRADES, "time"
         df["instrument_id"] = np.int32(iid)
         df["symbol"] = dump.symbol

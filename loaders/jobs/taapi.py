@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from loaders.core.config import ConfigError, Environment, ExchangeConfig, TAAPI_KEY_ENV, TaapiConfig
+from loaders.core.http import SourceError
 from loaders.core.ingest import Counts, write_quarantine
 from loaders.core.runs import LoaderRun
 from loaders.jobs.exchange import make_http
@@ -144,6 +145,14 @@ def run_taapi_job(conn: psycopg.Connection, cfg: TaapiConfig, env: Environment, 
                 _store(run, batch, moment, env.dry_run, per_series)
                 progress.update(f"taapi {','.join(intervals)}", n * len(batch) / max(1, len(reqs)),
                                 f"{run.counts.loaded} stored, {run.counts.quarantined} errors")
+    except BaseException as exc:
+        rejected = isinstance(exc, SourceError) and exc.status in (401, 403)
+        failure = SourceError(f"taapi.io rejected the key in {TAAPI_KEY_ENV} ({exc})") if rejected else exc
+        for series in per_series.values():  # every row of the report shows that the run failed
+            series.error = series.error or " ".join(str(failure).split()) or type(failure).__name__
+        if rejected:
+            raise failure from None
+        raise
     finally:
         progress.done()
         if client is not None:

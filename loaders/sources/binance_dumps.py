@@ -40,7 +40,13 @@ AGG_TRADE_COLUMNS = ["trade_id", "price", "quantity", "first_id", "last_id", "ti
 
 
 class DumpError(SourceError):
-    """A dump file cannot be used (bad name, checksum mismatch, not a zip): one sentence."""
+    """A dump file cannot be used (checksum mismatch, not a zip, not a dump's CSV): one sentence."""
+
+
+class DumpLocationError(DumpError):
+    """The user named no usable dump (a missing file, a name that is not a dump's): a usage error."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def describe(location: str) -> DumpFile:
     name = location.rstrip("/").rsplit("/", 1)[-1]
     match = NAME_RE.match(name)
     if not match:
-        raise DumpError(f"{name} is not a Binance dump file name (expected e.g. BTCUSDT-1m-2024-08.zip "
+        raise DumpLocationError(f"{name} is not a Binance dump file name (expected e.g. BTCUSDT-1m-2024-08.zip "
                         "or BTCUSDT-trades-2024-08-01.zip)")
     return DumpFile(location, match["symbol"], match["kind"], match["date"])
 
@@ -84,7 +90,7 @@ def expand(location: str) -> list[str]:
     if path.is_dir():
         return [str(p) for p in sorted(path.rglob("*")) if NAME_RE.match(p.name)]
     if not path.is_file():
-        raise DumpError(f"{location} does not exist")
+        raise DumpLocationError(f"{location} does not exist")
     return [str(path)]
 
 
@@ -134,7 +140,12 @@ def to_microseconds(values: np.ndarray) -> np.ndarray:
     return np.where(values > MICROSECONDS_ABOVE, values, values * 1000)
 
 
-def _read(text: str, columns: list[str]) -> pd.DataFrame:
+def _read(text: str, columns: list[str], name: str, kind: str) -> pd.DataFrame:
+    first = next((line for line in text.splitlines() if line.strip()), None)
+    if first is not None and len(first.split(",")) < len(columns):
+        # pandas would say "usecols … out-of-bounds": say what the file is instead
+        raise DumpError(f"{name} is not a Binance {kind} dump: its first line has "
+                        f"{len(first.split(','))} fields where {len(columns)} are expected")
     df = pd.read_csv(io.StringIO(text), header=None, dtype=str, names=columns, usecols=range(len(columns)),
                      on_bad_lines="skip", engine="python") if text.strip() else pd.DataFrame(columns=columns)
     if len(df) and not str(df.iloc[0, 0]).strip().lstrip("-").isdigit():
@@ -152,8 +163,9 @@ def _split_bad(df: pd.DataFrame, numeric: list[str], symbol: str) -> tuple[pd.Da
     return parsed[~bad].reset_index(drop=True), rejects
 
 
-def parse_klines(text: str, symbol: str, timeframe: str) -> tuple[pd.DataFrame, list[Reject]]:
-    df, rejects = _split_bad(_read(text, KLINE_COLUMNS), KLINE_COLUMNS[:9], symbol)
+def parse_klines(text: str, symbol: str, timeframe: str,
+                 name: str = "the dump") -> tuple[pd.DataFrame, list[Reject]]:
+    df, rejects = _split_bad(_read(text, KLINE_COLUMNS, name, "klines"), KLINE_COLUMNS[:9], symbol)
     out = pd.DataFrame({
         "open_time": to_microseconds(df["open_time"].to_numpy()),
         **{c: df[c].astype(float) for c in ("open", "high", "low", "close", "volume", "quote_volume")},
@@ -163,9 +175,11 @@ def parse_klines(text: str, symbol: str, timeframe: str) -> tuple[pd.DataFrame, 
     return out, rejects
 
 
-def parse_trades(text: str, symbol: str, aggregated: bool) -> tuple[pd.DataFrame, list[Reject]]:
+def parse_trades(text: str, symbol: str, aggregated: bool,
+                 name: str = "the dump") -> tuple[pd.DataFrame, list[Reject]]:
     columns = AGG_TRADE_COLUMNS if aggregated else TRADE_COLUMNS
-    df, rejects = _split_bad(_read(text, columns), ["trade_id", "price", "quantity", "time"], symbol)
+    raw = _read(text, columns, name, "aggTrades" if aggregated else "trades")
+    df, rejects = _split_bad(raw, ["trade_id", "price", "quantity", "time"], symbol)
     maker = df["buyer_is_maker"].astype(str).str.strip().str.lower()
     out = pd.DataFrame({
         "time": to_microseconds(df["time"].to_numpy()), "trade_id": df["trade_id"].astype(np.int64),

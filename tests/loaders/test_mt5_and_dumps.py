@@ -115,5 +115,5 @@ def test_dump_from_a_url_with_checksum(db_url, market, tmp_path):
 def test_not_a_dump_file_name_is_a_clear_error(db_url, tmp_path, capsys):
     bad = tmp_path / "prices.zip"
     bad.write_bytes(b"")
-    assert run_cli("dumps", str(bad), "--url", db_url, "--quiet") == 1
+    assert run_cli("dumps", str(bad), "--url", db_url, "--quiet") == 2  # a usage error
     assert "prices.zip is not a Binance dump file name" in capsys.readouterr().err

@@ -153,3 +153,72 @@ def test_output_piped_into_head_ends_quietly(db_url):
                        env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url})
     assert p.stderr == "", p.stderr
     assert len(p.stdout.splitlines()) == 2 and p.stdout.splitlines()[1].startswith("database mode")
+
+
+# -- item 11: clear sentences instead of internals ----------------------------------------------
+
+@pytest.fixture
+def empty_db_url(worker_tag):
+    """A database that exists but was never migrated."""
+    name = f"tsq_unmigrated_{worker_tag}"
+    admin = database_url("postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    yield database_url(name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.mark.parametrize("name", ["rollups", "integrity", "synthetic", "indicators list", "indicators add",
+                                  "loaders candles", "loaders capture", "demo"])
+def test_a_database_never_migrated_says_how_to_migrate(name, empty_db_url, tmp_path):
+    p = run(*_entry_points(tmp_path)[name], env={"DATABASE_URL": empty_db_url})
+    one_sentence(p, 2, "not migrated", "make migrate")
+
+
+def test_an_unknown_exchange_names_the_known_ones(db_url):
+    p = run("-m", "loaders", "candles", "--exchange", "bitstamp", "--symbol", "BTC/USD", "--url", db_url, *FAST)
+    line = one_sentence(p, 2, "unknown exchange 'bitstamp'", "binance", "kraken", "coinbase", "mt5")
+    assert "MT5 bridge" not in line
+    p = run("-m", "loaders", "quotes", "--exchange", "mt5", "--symbol", "EURUSD", "--url", db_url, *FAST)
+    one_sentence(p, 2, "mt5 has no default address: pass --base-url")
+
+
+def test_a_rejected_taapi_key_fails_the_report_row_and_says_so_once(db_url, taapi_server):
+    p = run("-m", "loaders", "taapi", "--interval", "1h", "--base-url", taapi_server.url, "--url", db_url,
+            "--min-interval", "0", "--retries", "1", env={"KEY_TAAPI_IO": "not-the-key"})
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    row = next(line for line in p.stdout.splitlines() if line.startswith("taapi"))
+    assert row.split()[-2:] != ["ok"] and "failed" in row, row
+    error = [line for line in p.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "taapi: taapi:" not in error[0], error
+    assert "rejected the key" in error[0] and "KEY_TAAPI_IO" in error[0], error
+
+
+def test_a_malformed_dump_csv_is_one_sentence(db_url, tmp_path):
+    dump = tmp_path / "BTCUSDT-1m-2024-08-01.csv"
+    dump.write_text("a,b\nfoo,bar\n")
+    p = run("-m", "loaders", "dumps", dump, "--url", db_url, "--quiet")
+    line = one_sentence(p, 1, "BTCUSDT-1m-2024-08-01.csv", "2 fields", "12")
+    assert "usecols" not in line and "out-of-bounds" not in line
+
+
+def test_a_missing_dump_file_is_a_usage_error(db_url, tmp_path):
+    p = run("-m", "loaders", "dumps", tmp_path / "BTCUSDT-1m-2024-08.zip", "--url", db_url, "--quiet")
+    one_sentence(p, 2, "BTCUSDT-1m-2024-08.zip does not exist")
+
+
+@pytest.mark.parametrize("value", ["2024-02-30", "2024-13-01", "yesterday"])
+def test_a_bad_date_in_the_config_names_the_file_and_the_key(db_url, tmp_path, value):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"exchanges:\n  binance:\n    pairs: [BTC/USDT]\n    since: {value}\n")
+    p = run("-m", "loaders", "run", "--config", cfg, "--url", db_url, "--quiet")
+    one_sentence(p, 2, str(cfg), "exchanges.binance.since", value, "is not a date")
+
+
+def test_one_attempt_is_singular(db_url):
+    p = run("-m", "loaders", "candles", "--exchange", "binance", "--symbol", "BTC/USDT",
+            "--base-url", "http://127.0.0.1:9", "--url", db_url, *FAST)
+    line = one_sentence(p, 1, "after 1 attempt (")
+    assert "attempts" not in line
