@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup db-up db-down db-status db-url db-psql migrate dbt demo test test-fast lint bench lock clean-db
+.PHONY: help setup db-up db-down db-status db-url db-psql migrate dbt demo test lint bench lock clean-db
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
