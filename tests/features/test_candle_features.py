@@ -6,7 +6,7 @@ tsq_trader read the marts).
 
 One database per module, built once: three instruments (one with gaps, identical volumes and
 quarantined rows), 1m native candles rolled up to 1d, the declared feature indicators maintained.
-dbt runs: build, three incremental runs, one full refresh."""
+dbt runs: build, three incremental runs, one full-refresh build."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def built(template_db, worker_tag, tmp_path_factory):
                 after = h.fetch(conn, QUERY)
                 history["lookahead"] = (t, before, after)
         history["incremental"] = h.fetch(conn, QUERY)
-    h.dbt(url, run_dir, "run", "--full-refresh", "--select", "int_bar_features", "candle_features", "candle_labels")
+    h.dbt(url, run_dir, "build", "--full-refresh")  # every model, unit test and data test
     yield url, run_dir, history
     _drop_database(name)
 
@@ -213,6 +213,8 @@ def test_roles_dbt_creates_only_in_its_schemas_and_readers_read_the_marts(built)
             conn.execute(f"set role {role}")
             assert conn.execute("select count(*) > 0 from features.candle_features").fetchone()[0]
             assert conn.execute("select count(*) > 0 from features.candle_labels").fetchone()[0]
+            assert conn.execute("select count(*) > 0 from bi.trading_signals").fetchone()[0]
+            assert conn.execute("select count(*) > 0 from signals.strategy_signals").fetchone()[0]
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("delete from features.candle_features")
             conn.execute("reset role")
@@ -231,3 +233,37 @@ def test_roles_dbt_creates_only_in_its_schemas_and_readers_read_the_marts(built)
         conn.execute("create table features.dbt_may (x int)")
         conn.execute("drop table features.dbt_may")
         conn.execute("reset role")
+
+
+def test_signals_fire_where_the_features_cross_the_thresholds(built):
+    """rsi_reversion_15m and macd_cross_1h (seed strategies) recomputed with pandas from the
+    features: the same bars, directions and strengths."""
+    url, _, _ = built
+    with psycopg.connect(url) as conn:
+        feats = h.fetch(conn, "select instrument_id, timeframe, open_time, rsi_14, macd_hist, atr_14 from"
+                              " features.candle_features where timeframe in ('15m', '1h') order by 1, 2, 3")
+        got = h.fetch(conn, "select signal_source, instrument_id, bar_time as open_time, direction, strength"
+                            " from bi.trading_signals where signal_source in ('rsi_reversion_15m', 'macd_cross_1h')")
+    want = []
+    for (inst, tf), g in feats.groupby(["instrument_id", "timeframe"]):
+        g = g.astype({"rsi_14": float, "macd_hist": float, "atr_14": float})
+        if tf == "15m":
+            prev = g["rsi_14"].shift(1)
+            buy, sell = (prev >= 30) & (g["rsi_14"] < 30), (prev <= 70) & (g["rsi_14"] > 70)
+            strength = np.where(buy, (30 - g["rsi_14"]) / 30, (g["rsi_14"] - 70) / 30)
+            name = "rsi_reversion_15m"
+        else:
+            prev = g["macd_hist"].shift(1)
+            buy, sell = (prev <= 0) & (g["macd_hist"] > 0), (prev >= 0) & (g["macd_hist"] < 0)
+            strength = np.minimum(1, np.abs(g["macd_hist"]) / g["atr_14"])
+            name = "macd_cross_1h"
+        fired = g.assign(direction=np.where(buy, "BUY", "SELL"), strength=np.clip(strength, 0, 1))[buy | sell]
+        want.append(fired.assign(signal_source=name)[["signal_source", "instrument_id", "open_time", "direction",
+                                                       "strength"]])
+    want = pd.concat(want)
+    assert len(want) > 10
+    key = ["signal_source", "instrument_id", "open_time"]
+    m = got.merge(want, on=key, how="outer", suffixes=("", "_want"), indicator=True)
+    assert (m["_merge"] == "both").all(), m[m["_merge"] != "both"].head()
+    assert (m["direction"] == m["direction_want"]).all()
+    np.testing.assert_allclose(m["strength"].astype(float), m["strength_want"].astype(float), rtol=1e-12)

@@ -12,7 +12,6 @@ renamed as (
         indicator,
         params,
         name as maintained_name,
-        outputs,
         enabled
     from source
 )

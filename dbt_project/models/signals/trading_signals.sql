@@ -1,0 +1,18 @@
+-- bi.trading_signals: the public view of the signals (seed 002's trading_signals shape).
+{{ config(materialized='view', schema='bi') }}
+
+select
+    symbol,
+    instrument_id,
+    exchange,
+    timeframe,
+    signal_type,
+    signal_source,
+    direction,
+    strength,
+    confidence,
+    parameters,
+    bar_time,
+    signal_time,
+    generated_at
+from {{ ref('strategy_signals') }}
