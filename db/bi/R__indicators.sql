@@ -3,10 +3,12 @@
 -- bi.candles_<tf> (candles with their maintained indicator values, one view per rollup
 -- timeframe), bi.indicator_values (long form) and bi.taapi_crosscheck (taapi.io vs ours).
 
+-- stable, not immutable: jsonb_build_object and to_jsonb are stable, and only a function no
+-- stricter than its body is inlined (an immutable one was a function call per bar and indicator).
 create or replace function ta._outputs_json(p_outputs text[], p_value1 float8, p_value2 float8, p_value3 float8)
 returns jsonb
 language sql
-immutable parallel safe security invoker
+stable parallel safe security invoker
 return case cardinality(p_outputs)
     when 1 then to_jsonb(p_value1)
     when 2 then jsonb_build_object(p_outputs[1], p_value1, p_outputs[2], p_value2)
@@ -19,9 +21,16 @@ comment on function ta._outputs_json(text[], float8, float8, float8) is
 do $views$
 declare
     v_tf text;
+    v_width interval;
 begin
-    -- One view per rollup timeframe, same definition.
-    foreach v_tf in array array['1m', '5m', '15m', '1h', '4h', '1d'] loop
+    -- One view per rollup timeframe, same definition. Shape for latest-N and time-range queries
+    -- (issue 9, item 9): market.candles_<tf> flattens into a merge of backward index scans, and
+    -- every per-bar value (indicators, rsi_14 …, follows_gap) is a scalar subquery by key in the
+    -- select list: evaluated above the ORDER BY … LIMIT / open_time range, for the returned rows
+    -- only, and not at all when the column is not selected. The ids of the named indicators come
+    -- from a lateral on the instrument row (once per instrument, not per bar).
+    for v_tf, v_width in select t.timeframe, t.bucket_width from market.timeframes as t where t.is_rollup order by t.bucket_width
+    loop
         execute format($v$
             create or replace view bi.%1$I as
             select
@@ -36,19 +45,61 @@ begin
                 c.volume,
                 c.quote_volume,
                 c.trade_count,
-                ind.indicators,
-                (ind.indicators ->> 'rsi_14')::float8 as rsi_14,
-                (ind.indicators ->> 'atr_14')::float8 as atr_14,
-                (ind.indicators ->> 'adx_14')::float8 as adx_14
+                (
+                    select jsonb_object_agg(m.name, ta._outputs_json(m.outputs, v.value1, v.value2, v.value3))
+                    from ta.maintained_indicators as m
+                    inner join ta.indicator_values as v on m.indicator_id = v.indicator_id and v.open_time = c.open_time
+                    where m.instrument_id = c.instrument_id and m.timeframe = %3$L
+                ) as indicators,
+                (
+                    select v.value1 from ta.indicator_values as v
+                    where v.indicator_id = k.rsi_14 and v.open_time = c.open_time
+                ) as rsi_14,
+                (
+                    select v.value1 from ta.indicator_values as v
+                    where v.indicator_id = k.atr_14 and v.open_time = c.open_time
+                ) as atr_14,
+                (
+                    select v.value1 from ta.indicator_values as v
+                    where v.indicator_id = k.adx_14 and v.open_time = c.open_time
+                ) as adx_14,
+                -- A bucket has a row in market.candles_<tf> exactly when a kind of candle the
+                -- instrument's candle_source allows exists for it (db/market/R__candles.sql), so
+                -- the bar one width earlier is probed kind by kind, stopping at the first found.
+                (
+                    coalesce(
+                        case when i.candle_source <> 'native' then (
+                            select true from market.%5$I as t
+                            where t.instrument_id = c.instrument_id and t.open_time = c.open_time - %4$L::interval
+                        ) end,
+                        case when i.candle_source <> 'trades' then (
+                            select true from market.candles as n
+                            where n.instrument_id = c.instrument_id and n.timeframe = %3$L
+                                and n.open_time = c.open_time - %4$L::interval
+                        ) end,
+                        case when i.candle_source <> 'trades' and %3$L <> '1m' then (
+                            select true from market.%6$I as r
+                            where r.instrument_id = c.instrument_id and r.open_time = c.open_time - %4$L::interval
+                        ) end
+                    ) is null
+                    and (
+                        select true from market.%2$I as p
+                        where p.instrument_id = c.instrument_id and p.open_time < c.open_time - %4$L::interval
+                        limit 1
+                    ) is not null
+                ) as follows_gap
             from market.%2$I as c
             inner join market.instruments as i on c.instrument_id = i.instrument_id
             left join lateral (
-                select jsonb_object_agg(m.name, ta._outputs_json(m.outputs, v.value1, v.value2, v.value3)) as indicators
+                select
+                    max(m.indicator_id) filter (where m.name = 'rsi_14') as rsi_14,
+                    max(m.indicator_id) filter (where m.name = 'atr_14') as atr_14,
+                    max(m.indicator_id) filter (where m.name = 'adx_14') as adx_14
                 from ta.maintained_indicators as m
-                inner join ta.indicator_values as v on m.indicator_id = v.indicator_id and v.open_time = c.open_time
-                where m.instrument_id = c.instrument_id and m.timeframe = %3$L
-            ) as ind on true
-            $v$, 'candles_' || v_tf, 'candles_' || v_tf, v_tf);
+                where m.instrument_id = i.instrument_id and m.timeframe = %3$L
+            ) as k on true
+            $v$, 'candles_' || v_tf, 'candles_' || v_tf, v_tf, v_width, 'trade_candles_' || v_tf,
+            'native_candles_' || v_tf);
         execute format('comment on view bi.%I is %L', 'candles_' || v_tf,
             v_tf || ' candles (market.candles_' || v_tf || ') with the instrument''s exchange and symbol and the '
             'maintained indicator values of each bar (ta.maintain / ta.refresh_indicators). Filter on '
@@ -71,6 +122,10 @@ begin
         execute format('comment on column bi.%I.rsi_14 is %L', 'candles_' || v_tf, 'RSI(14) when maintained (indicators ->> rsi_14).');
         execute format('comment on column bi.%I.atr_14 is %L', 'candles_' || v_tf, 'ATR(14) when maintained (indicators ->> atr_14).');
         execute format('comment on column bi.%I.adx_14 is %L', 'candles_' || v_tf, 'ADX(14) when maintained (indicators ->> adx_14).');
+        execute format('comment on column bi.%I.follows_gap is %L', 'candles_' || v_tf,
+            'True when the previous stored bar of the instrument is not exactly one bar width (' || v_width
+            || ') earlier: a gap precedes this bar, so indicators here span missing bars (an exchange halt, '
+            'a weekend, data not loaded). False for the first stored bar and after a complete previous bar.');
     end loop;
 end;
 $views$;

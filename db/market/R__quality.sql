@@ -8,19 +8,15 @@
 create or replace function market._rollup_width(p_timeframe text)
 returns interval
 language sql
-immutable
+stable
 parallel safe
 set search_path = ''
 as $$
-    select case p_timeframe
-        when '1m' then interval '1 minute' when '5m' then interval '5 minutes'
-        when '15m' then interval '15 minutes' when '1h' then interval '1 hour'
-        when '4h' then interval '4 hours' when '1d' then interval '1 day'
-    end
+    select t.bucket_width from market.timeframes as t where t.timeframe = p_timeframe and t.is_rollup
 $$;
 
 comment on function market._rollup_width(text) is
-'Bucket width of a rollup timeframe (1m, 5m, 15m, 1h, 4h, 1d); NULL for any other timeframe.';
+'Bucket width of a rollup timeframe (market.timeframes.is_rollup: 1m … 1w); NULL for any other timeframe.';
 
 create or replace function market._candle_source_sql(p_timeframe text)
 returns text

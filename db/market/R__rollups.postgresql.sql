@@ -84,14 +84,10 @@ as $$
 declare
     v_until timestamptz := least(coalesce(p_until, now()), now());
     v_origin constant timestamptz := timestamptz '2000-01-03 00:00:00+00';
-    v_tfs constant text[] := array['1m', '5m', '15m', '1h', '4h', '1d'];
-    v_widths constant interval[] := array[
-        interval '1 minute', interval '5 minutes', interval '15 minutes',
-        interval '1 hour', interval '4 hours', interval '1 day'
-    ];
     v_chain text;
     v_tf text;
     v_width interval;
+    v_parent text;
     v_target text;
     v_source text;
     v_select text;
@@ -101,14 +97,17 @@ begin
     -- Bring the plain-mode rollup tables up to date: for each chain and timeframe, claim the
     -- dirty buckets that are complete (bucket end <= p_until, default now(): the forming bucket
     -- stays out, like end_offset in TimescaleDB), recompute exactly those buckets from the level
-    -- below, then mark the enclosing buckets of the next timeframe dirty. Work is proportional
+    -- below (rollup_parent), then mark the enclosing buckets of the levels built from it dirty. Work is proportional
     -- to the changed buckets; late and out-of-order rows just dirty older buckets.
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('tsquant.market.refresh_rollups'));
 
     foreach v_chain in array array['trade', 'native'] loop
-        for v_i in 1 .. pg_catalog.array_length(v_tfs, 1) loop
-            v_tf := v_tfs[v_i];
-            v_width := v_widths[v_i];
+        -- Rollup timeframes narrowest first, so a level is recomputed after the one it is built
+        -- from (market.timeframes.rollup_parent: a tree, e.g. 15m feeds 30m and 1h).
+        for v_tf, v_width, v_parent in
+            select t.timeframe, t.bucket_width, t.rollup_parent from market.timeframes as t
+            where t.is_rollup order by t.bucket_width
+        loop
             -- Claim (delete) the complete dirty buckets of this level, deduplicated.
             with claimed as (
                 delete from market.rollup_dirty as d
@@ -143,7 +142,7 @@ begin
                             and s.time >= i.start_time and s.time < i.end_time
                         group by 1, 2 $sql$;
                 elsif v_chain = 'trade' then
-                    v_source := pg_catalog.format('market.%I', 'trade_candles_' || v_tfs[v_i - 1]);
+                    v_source := pg_catalog.format('market.%I', 'trade_candles_' || v_parent);
                     v_select := pg_catalog.format($sql$
                         select s.instrument_id,
                             pg_catalog.date_bin($1, s.open_time, $2) as open_time,
@@ -160,8 +159,7 @@ begin
                             and s.open_time >= i.start_time and s.open_time < i.end_time
                         group by 1, 2 $sql$, v_source);
                 else
-                    v_source := case when v_tf = '5m' then 'market.native_candles_1m'
-                        else pg_catalog.format('market.%I', 'native_candles_' || v_tfs[v_i - 1]) end;
+                    v_source := pg_catalog.format('market.%I', 'native_candles_' || v_parent);
                     v_select := pg_catalog.format($sql$
                         select s.instrument_id,
                             pg_catalog.date_bin($1, s.open_time, $2) as open_time,
@@ -205,12 +203,13 @@ begin
                 using v_width, v_origin, v_ids, v_times;
             end if;
 
-            if v_i < pg_catalog.array_length(v_tfs, 1) then
-                insert into market.rollup_dirty (chain, timeframe, instrument_id, open_time)
-                select distinct v_chain, v_tfs[v_i + 1], c.instrument_id,
-                    pg_catalog.date_bin(v_widths[v_i + 1], c.open_time, v_origin)
-                from unnest(v_ids, v_times) as c (instrument_id, open_time);
-            end if;
+            -- every level built from this one: its enclosing buckets are dirty now
+            insert into market.rollup_dirty (chain, timeframe, instrument_id, open_time)
+            select distinct v_chain, k.timeframe, c.instrument_id,
+                pg_catalog.date_bin(k.bucket_width, c.open_time, v_origin)
+            from unnest(v_ids, v_times) as c (instrument_id, open_time)
+            cross join market.timeframes as k
+            where k.rollup_parent = v_tf;
         end loop;
     end loop;
 end;

@@ -183,7 +183,8 @@ begin
     -- Add (or re-enable) a maintained indicator; its values are computed by the next
     -- ta.refresh_indicators(). Returns its indicator_id.
     if not exists (select 1 from market.timeframes as t where t.timeframe = p_timeframe and t.is_rollup) then
-        raise exception 'ta.maintain: % is not a rollup timeframe (1m, 5m, 15m, 1h, 4h, 1d)', p_timeframe
+        raise exception 'ta.maintain: % is not a rollup timeframe (%)', p_timeframe,
+            (select string_agg(t.timeframe, ', ' order by t.bucket_width) from market.timeframes as t where t.is_rollup)
             using errcode = 'invalid_parameter_value';
     end if;
     select * into v_spec from ta._indicator_spec(p_indicator, p_params);

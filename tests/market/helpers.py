@@ -15,7 +15,8 @@ CAPTURES = bundled_captures()
 assert CAPTURES, f"the real Binance captures are missing from {DATA} (set TSQ_CAPTURE_DIR)"
 
 ORIGIN_US = int(pd.Timestamp("2000-01-03", tz="UTC").value // 1000)
-WIDTHS_US = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
+WIDTHS_US = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200, "4h": 14400,
+             "1d": 86400, "1w": 604800}
 WIDTHS_US = {k: v * 1_000_000 for k, v in WIDTHS_US.items()}
 TIMEFRAMES = list(WIDTHS_US)
 CANDLE_COLUMNS = ["instrument_id", "open_time", "open", "high", "low", "close", "volume",

@@ -81,4 +81,4 @@ def test_native_chain_rolls_up_exchange_1m_candles(db_url: str) -> None:
                 assert (got[col].to_numpy() == want[col].to_numpy()).all(), (tf, col)
             np.testing.assert_allclose(got["volume"], want["volume"], rtol=1e-12)
             assert (got["trade_count"].to_numpy() == want["trade_count"].to_numpy()).all()
-            assert set(got["source"]) == {"native"}
+            assert set(got["source"]) == {"native_1m"}  # rolled up from the exchange 1m candles

@@ -96,7 +96,7 @@ def test_every_market_table_view_column_and_function_has_a_comment(conn) -> None
 
 def test_timeframes_and_data_classes_are_seeded(conn) -> None:
     assert [r[0] for r in conn.execute("select timeframe from market.timeframes where is_rollup order by bucket_width")] == \
-        ["1m", "5m", "15m", "1h", "4h", "1d"]
+        ["1m", "5m", "15m", "30m", "1h", "2h", "4h", "1d", "1w"]
     classes = dict(conn.execute("select data_class, retain_for::text from ops.data_classes").fetchall())
     assert classes["market_data"] == "2 years" and classes["system_logs"] == "3 mons"
     assert classes["signals"] == "1 year" and classes["trading"] is None and classes["aggregates"] is None

@@ -1,0 +1,137 @@
+"""Latest-N benchmark (issue 9, item 9): the last 500 bars of one instrument with their maintained
+indicators from bi.candles_1h, for 100 instruments with 1 year vs 1 month of history each.
+
+Data: per instrument a seeded random walk (volatility clustering, as loaders/synthetic.py) stored
+as exchange 1h candles in market.candles — 1h rather than 1m bars so that the setup stays at a
+few minutes on 2 cores (100 x 1 year of 1m bars is 52M candles plus their indicator values); the
+query reads the same 500 rows whatever the bar width. Maintained per instrument: rsi_14, atr_14,
+adx_14 (the three columns bi.candles_<tf> exposes) and macd_12_26_9 (a multi-output one).
+
+Timed per query (median over random instruments, after a warm-up, rows fetched into Python), in
+the same run:
+  bi       select open_time, open, high, low, close, volume, rsi_14, atr_14, adx_14, follows_gap
+           from bi.candles_1h where instrument_id = $1 order by open_time desc limit 500
+  bi *     the same with select * (adds the jsonb of every maintained indicator: shown, no target)
+  plain    the same 500 rows of market.candles by a plain index scan, without indicators
+Prints bi(1y)/bi(1mo) (target <= 1.5) and bi(1y)/plain(1y) (target <= 3).
+Usage: python bench/bench_latest_n.py [--instruments 100] [--runs 200] [--mode postgresql|timescaledb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from db.connection import connect, database_url  # noqa: E402
+from db.migrate import migrate  # noqa: E402
+from loaders.synthetic import register, universe  # noqa: E402
+
+HISTORIES = {"1y": 365 * 24, "1mo": 30 * 24}  # 1h bars per instrument
+INDICATORS = [("rsi", "{}"), ("atr", "{}"), ("adx", "{}"), ("macd", "{}")]
+LIMIT = 500
+BI_QUERY = ("select open_time, open, high, low, close, volume, rsi_14, atr_14, adx_14, follows_gap"
+            " from bi.candles_1h where instrument_id = %s order by open_time desc limit 500")
+BI_ALL_QUERY = "select * from bi.candles_1h where instrument_id = %s order by open_time desc limit 500"
+PLAIN_QUERY = ("select open_time, open, high, low, close, volume"
+               " from market.candles where instrument_id = %s and timeframe = '1h'"
+               " order by open_time desc limit 500")
+
+
+def _walk(rng: np.random.Generator, bars: int, start_price: float) -> np.ndarray:
+    """OHLCV rows of a GARCH(1,1)-like random walk."""
+    shocks = rng.standard_normal(bars)
+    var = np.empty(bars)
+    var[0] = 0.006 ** 2
+    for i in range(1, bars):
+        var[i] = 1e-7 + 0.08 * var[i - 1] * shocks[i - 1] ** 2 + 0.9 * var[i - 1]
+    close = start_price * np.exp(np.cumsum(np.sqrt(var) * shocks))
+    open_ = np.concatenate(([start_price], close[:-1]))
+    spread = np.abs(rng.standard_normal(bars)) * np.sqrt(var) * close
+    high = np.maximum(open_, close) + spread
+    low = np.minimum(open_, close) - spread
+    volume = rng.lognormal(3, 1, bars)
+    return np.column_stack([open_, high, low, close, volume])
+
+
+def setup(url: str, instruments: int, bars: int) -> None:
+    rng = np.random.default_rng(11)
+    end = int(time.time()) // 3600 * 3600 - 3600  # the last bar is closed
+    with connect(url, autocommit=True) as conn:
+        ids = register(conn, "benchex", instruments=universe(instruments))
+        with conn.cursor() as cur, cur.copy(
+                "copy market.candles (instrument_id, timeframe, open_time, open, high, low, close, volume, source)"
+                " from stdin") as copy:
+            for inst, iid in zip(universe(instruments), ids.values()):
+                times = end - 3600 * np.arange(bars - 1, -1, -1)
+                for t, row in zip(times.tolist(), _walk(rng, bars, inst.start_price).tolist()):
+                    copy.write_row((iid, "1h", time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(t)),
+                                    *row, "bench"))
+        for iid in ids.values():
+            for ind, params in INDICATORS:
+                conn.execute("select ta.maintain(%s, '1h', %s, %s::jsonb)", (iid, ind, params))
+        conn.execute("select count(*) from ta.refresh_indicators()")
+        conn.execute("vacuum analyze")
+
+
+def timed(conn, query: str, ids: list[int], runs: int) -> float:
+    """Median seconds of one execution (rows fetched), over random instruments."""
+    rng = np.random.default_rng(3)
+    for iid in ids[:5]:
+        conn.execute(query, (iid,)).fetchall()
+    samples = []
+    for iid in rng.choice(ids, size=runs).tolist():
+        started = time.perf_counter()
+        rows = conn.execute(query, (iid,)).fetchall()
+        samples.append(time.perf_counter() - started)
+        assert len(rows) == LIMIT
+    return statistics.median(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--instruments", type=int, default=100)
+    p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--mode", default="postgresql", choices=("postgresql", "timescaledb"))
+    args = p.parse_args(argv)
+    main_db = psycopg.conninfo.conninfo_to_dict(database_url()).get("dbname") or "tsquant"
+    print(f"latest-N: last {LIMIT} bars with indicators of one of {args.instruments} instruments "
+          f"(bi.candles_1h, {len(INDICATORS)} maintained indicators each, 1h bars: see the docstring), {args.mode} mode")
+    results = {}
+    for label, bars in HISTORIES.items():
+        name = f"{main_db}_bench_latest_{label}"
+        url = database_url(name)
+        with connect(database_url("postgres"), autocommit=True) as admin:
+            admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        try:
+            migrate(url, mode=args.mode, create_db=True, log=lambda _m: None)
+            started = time.perf_counter()
+            setup(url, args.instruments, bars)
+            with connect(url, autocommit=True) as conn:
+                ids = [r[0] for r in conn.execute("select instrument_id from market.instruments order by 1")]
+                results[label] = {q: timed(conn, sql_text, ids, args.runs)
+                                  for q, sql_text in (("bi", BI_QUERY), ("bi *", BI_ALL_QUERY), ("plain", PLAIN_QUERY))}
+            print(f"  history {label}: {bars:,} bars per instrument, setup {time.perf_counter() - started:.0f} s; "
+                  f"bi {results[label]['bi'] * 1000:.2f} ms, bi * {results[label]['bi *'] * 1000:.2f} ms, "
+                  f"plain index scan {results[label]['plain'] * 1000:.2f} ms")
+        finally:
+            with connect(database_url("postgres"), autocommit=True) as admin:
+                admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    history_ratio = results["1y"]["bi"] / results["1mo"]["bi"]
+    plain_ratio = results["1y"]["bi"] / results["1y"]["plain"]
+    print(f"latest-N bi(1y)/bi(1mo) = {history_ratio:.2f}  (target <= 1.5)")
+    print(f"latest-N bi(1y)/plain(1y) = {plain_ratio:.2f}  (target <= 3); "
+          f"bi *(1y)/plain(1y) = {results['1y']['bi *'] / results['1y']['plain']:.2f} (no target)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
