@@ -33,6 +33,22 @@ def database_url(dbname: str | None = None) -> str:
     return with_database(url, dbname) if dbname else url
 
 
+API_ROLE = "tsq_api"
+
+
+def api_database_url() -> str:
+    """URL the HTTP API connects with: TSQ_API_DATABASE_URL, else the configured server and
+    database as the read-only login tsq_api (no password: fine on the embedded cluster's trusted
+    socket; elsewhere set TSQ_API_DATABASE_URL with tsq_api's password)."""
+    explicit = os.environ.get("TSQ_API_DATABASE_URL", "").strip()
+    if explicit:
+        return conninfo(explicit)
+    params = conninfo_to_dict(conninfo(database_url()))
+    params.pop("password", None)
+    params["user"] = API_ROLE
+    return make_conninfo(**params)
+
+
 def with_database(url: str, dbname: str) -> str:
     """The same URL pointing at another database (query string such as host= kept)."""
     if "://" not in url:

@@ -109,6 +109,15 @@ def conn(session_db_url: str):
         connection.rollback()
 
 
+@pytest.fixture(scope="module")
+def module_db_url(template_db: str, worker_tag: str) -> str:
+    """A brand-new migrated database shared by the tests of one module (set it up once)."""
+    name = f"tsq_m_{worker_tag}_{next(_clone_counter)}"
+    url = _clone(template_db, name)
+    yield url
+    _drop_database(name)
+
+
 @pytest.fixture
 def db_url(template_db: str, worker_tag: str) -> str:
     """A brand-new migrated database for this test only."""
