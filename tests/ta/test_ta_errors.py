@@ -181,8 +181,9 @@ def test_talib_defaults_are_the_sql_defaults(conn) -> None:
 # The maintained-indicator layer (db/ta/R__maintained.sql, R__refresh.sql) writes tables or reads
 # candles: not array functions; tests/ta/test_maintained.py covers it.
 MAINTAINED_LAYER = {"maintain", "refresh_indicators", "rebuild_indicators", "indicator_series", "_refresh_one"}
-# not indicators: which kernels run (reads a setting and the catalog), and the rows helper
-SUPPORT_LAYER = {"_native", "kernel_implementation", "zip"}
+# not indicators: which kernels run (reads a setting and the catalog), the rows helper, and the
+# bi views' jsonb helper (stable like jsonb_build_object, so that it is inlined per bar)
+SUPPORT_LAYER = {"_native", "kernel_implementation", "zip", "_outputs_json"}
 
 
 def test_functions_are_immutable_parallel_safe_invoker_and_commented(conn) -> None:
