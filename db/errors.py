@@ -62,7 +62,10 @@ def describe(exc: BaseException) -> tuple[int, str] | None:
 def describe_database_error(exc: psycopg.Error) -> tuple[int, str] | None:
     state = exc.sqlstate or ""
     primary = sentence(exc.diag.message_primary or (str(exc).strip().splitlines() or [""])[0])
-    if isinstance(exc, psycopg.OperationalError) and not state[:2] in ("53", "57", "40", "55"):
+    # A dropped connection (network, server restart: admin_shutdown 57P01, crash_shutdown 57P02,
+    # cannot_connect_now 57P03, class 08) loses nothing committed.
+    lost = state[:2] == "08" or state in ("57P01", "57P02", "57P03")
+    if isinstance(exc, psycopg.OperationalError) and (lost or state[:2] not in ("53", "57", "40", "55")):
         return EXIT_FAILED, (f"lost the database connection ({primary}); committed batches are kept "
                              "and the next run continues after them")
     if state in _NOT_MIGRATED_STATES and _PROJECT_OBJECT_RE.search(primary):
