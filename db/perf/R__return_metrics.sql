@@ -1,0 +1,258 @@
+-- Return-based performance metrics over an array of period returns, with empyrical's names,
+-- parameters and definitions (empyrical-reloaded 0.7, REFERENCE.md §2), so a user can check one
+-- against the other. NULL (and NaN) elements are skipped as empyrical skips NaN; where empyrical
+-- returns NaN these return NULL, where it returns ±inf they return ±Infinity.
+
+-- Section: helpers ----------------------------------------------------------------------------------
+create or replace function perf._ratio(p_numerator float8, p_denominator float8)
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    -- IEEE division as numpy does it: x/0 is ±inf, 0/0 (and anything NaN) is undefined (NULL).
+    select case
+        when p_numerator is null or p_denominator is null or p_numerator = 'NaN' or p_denominator = 'NaN' then null
+        when p_denominator = 0 then
+            case when p_numerator > 0 then 'Infinity'::float8 when p_numerator < 0 then '-Infinity'::float8 end
+        else p_numerator / p_denominator
+    end;
+end;
+
+comment on function perf._ratio(float8, float8) is
+'Private: numerator / denominator with numpy''s rules: x/0 = ±Infinity, 0/0 and NaN = NULL.';
+
+create or replace function perf._cumulative(
+    p_returns float8[],
+    out ending_value float8,
+    out max_drawdown float8,
+    out max_drawdown_duration integer
+)
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $function$
+declare
+    v_r float8;
+    v_growth float8 := 1;
+    v_value float8;
+    v_peak float8 := 100;
+    v_drawdown float8;
+    v_under integer := 0;
+begin
+    -- One pass over the returns, with empyrical's arithmetic: growth = Π(1 + r) (NULL/NaN = 0 %),
+    -- value = growth × 100 against a running peak that starts at the value 100 (a starting peak,
+    -- as empyrical's drawdown_series anchors it); drawdown = (value − peak) / peak. Duration is the
+    -- longest run of periods below the running peak.
+    max_drawdown_duration := 0;
+    if coalesce(cardinality(p_returns), 0) = 0 then
+        return;
+    end if;
+    foreach v_r in array p_returns loop
+        if v_r is not null and v_r <> 'NaN'::float8 then
+            v_growth := v_growth * (1 + v_r);
+        end if;
+        v_value := v_growth * 100;
+        v_peak := greatest(v_peak, v_value);
+        v_drawdown := (v_value - v_peak) / v_peak;
+        if max_drawdown is null or v_drawdown < max_drawdown then
+            max_drawdown := v_drawdown;
+        end if;
+        if v_value < v_peak then
+            v_under := v_under + 1;
+            max_drawdown_duration := greatest(max_drawdown_duration, v_under);
+        else
+            v_under := 0;
+        end if;
+    end loop;
+    ending_value := v_growth;
+end;
+$function$;
+
+comment on function perf._cumulative(float8[]) is
+'Private: one pass over period returns: ending value Π(1 + r), max drawdown (empyrical, with a '
+'starting peak) and the longest drawdown in periods.';
+
+-- Section: metrics ------------------------------------------------------------------------------------
+create or replace function perf.total_return(returns float8[])
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select c.ending_value - 1 from perf._cumulative(returns) as c;  -- noqa: RF02, RF03
+end;
+
+comment on function perf.total_return(float8[]) is
+'Total compounded return Π(1 + r) − 1 (empyrical cum_returns_final). NULL for no returns.';
+
+create or replace function perf.annual_return(returns float8[], annualization int default 252)
+returns float8
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $function$
+declare
+    v_ending float8;
+    v_exponent float8;
+begin
+    -- CAGR (empyrical annual_return): ending_value ^ (1 / (n / annualization)) − 1, n counting
+    -- every element (NULL/NaN periods are 0 % returns, as in empyrical).
+    if coalesce(cardinality(returns), 0) = 0 then
+        return null;
+    end if;
+    v_ending := (perf._cumulative(returns)).ending_value;
+    v_exponent := 1 / (cardinality(returns)::float8 / annualization);
+    if v_ending < 0 and v_exponent <> pg_catalog.trunc(v_exponent) then
+        return null;  -- a negative base with a fractional power is NaN in numpy
+    end if;
+    return pg_catalog.power(v_ending, v_exponent) - 1;
+end;
+$function$;
+
+comment on function perf.annual_return(float8[], integer) is
+'Compound annual growth rate, empyrical annual_return: (Π(1 + r))^(annualization / n) − 1 with n = '
+'number of periods (NULL/NaN periods count, as 0 %). annualization: 252 daily (default), 365 for '
+'24/7 crypto days, 52 weekly, 12 monthly, bars per year for intraday.';
+
+create or replace function perf.annual_volatility(returns float8[], annualization int default 252)
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select case when coalesce(cardinality(returns), 0) >= 2  -- noqa: RF02, RF03
+        then stddev_samp(r.v) * pg_catalog.power(annualization::float8, 0.5) end  -- noqa: RF02, RF03
+    from unnest(returns) as r (v)  -- noqa: RF02, RF03
+    where r.v is not null and r.v <> 'NaN'::float8;
+end;
+
+comment on function perf.annual_volatility(float8[], integer) is
+'Annualised volatility, empyrical annual_volatility: sample standard deviation (ddof 1) of the '
+'returns × annualization^(1/2). NULL with fewer than 2 periods.';
+
+create or replace function perf.sharpe_ratio(returns float8[], risk_free float8 default 0, annualization int default 252)
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    -- A constant series has no dispersion: its std is exactly 0 (empyrical _zero_dispersion_std).
+    select case when coalesce(cardinality(returns), 0) >= 2 then  -- noqa: RF02, RF03
+        perf._ratio(
+            avg(r.v - risk_free),  -- noqa: RF02, RF03
+            case when count(*) >= 2 and max(r.v - risk_free) = min(r.v - risk_free) then 0  -- noqa: RF02, RF03
+                else stddev_samp(r.v - risk_free) end  -- noqa: RF02, RF03
+        ) * pg_catalog.sqrt(annualization::float8)  -- noqa: RF02, RF03
+    end
+    from unnest(returns) as r (v)  -- noqa: RF02, RF03
+    where r.v is not null and r.v <> 'NaN'::float8;
+end;
+
+comment on function perf.sharpe_ratio(float8[], float8, integer) is
+'Sharpe ratio, empyrical sharpe_ratio: mean(r − risk_free) / std(r − risk_free, ddof 1) × '
+'√annualization; risk_free is per period; NULL with fewer than 2 periods; ±Infinity for a '
+'constant non-zero excess return, NULL for a constant zero.';
+
+create or replace function perf.sortino_ratio(
+    returns float8[], required_return float8 default 0, annualization int default 252
+)
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    -- Downside deviation averages the squared shortfalls over ALL periods (not only the losing ones).
+    select case when coalesce(cardinality(returns), 0) >= 2 then  -- noqa: RF02, RF03
+        perf._ratio(
+            avg(r.v - required_return) * annualization,  -- noqa: RF02, RF03
+            pg_catalog.sqrt(avg(least(r.v - required_return, 0) * least(r.v - required_return, 0)))  -- noqa: RF02, RF03
+            * pg_catalog.sqrt(annualization::float8)  -- noqa: RF02, RF03
+        )
+    end
+    from unnest(returns) as r (v)  -- noqa: RF02, RF03
+    where r.v is not null and r.v <> 'NaN'::float8;
+end;
+
+comment on function perf.sortino_ratio(float8[], float8, integer) is
+'Sortino ratio, empyrical sortino_ratio: mean(r − required_return) × annualization / '
+'(√mean(min(r − required_return, 0)²) × √annualization), the downside averaged over all periods; '
+'NULL with fewer than 2 periods; +Infinity without any shortfall.';
+
+create or replace function perf.max_drawdown(returns float8[])
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select c.max_drawdown from perf._cumulative(returns) as c;  -- noqa: RF02, RF03
+end;
+
+comment on function perf.max_drawdown(float8[]) is
+'Maximum drawdown, empyrical max_drawdown: min over periods of (value − running peak) / running '
+'peak, the starting value counting as a peak; a negative fraction (0 without a drawdown); NULL for no returns.';
+
+create or replace function perf.max_drawdown_duration(returns float8[])
+returns integer
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select case when coalesce(cardinality(returns), 0) > 0 then c.max_drawdown_duration end  -- noqa: RF02, RF03
+    from perf._cumulative(returns) as c;  -- noqa: RF02, RF03
+end;
+
+comment on function perf.max_drawdown_duration(float8[]) is
+'Longest drawdown in periods: the most consecutive periods spent below the running peak (the '
+'starting value counts as a peak; recovery = back at or above the peak). 0 without a drawdown.';
+
+create or replace function perf.calmar_ratio(returns float8[], annualization int default 252)
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select case
+        when perf.max_drawdown(returns) < 0  -- noqa: RF02, RF03
+            and abs(perf.annual_return(returns, annualization) / abs(perf.max_drawdown(returns))) <> 'Infinity'::float8  -- noqa: RF02, RF03
+            then perf.annual_return(returns, annualization) / abs(perf.max_drawdown(returns))  -- noqa: RF02, RF03
+    end;
+end;
+
+comment on function perf.calmar_ratio(float8[], integer) is
+'Calmar ratio, empyrical calmar_ratio: annual_return / |max_drawdown|; NULL without a drawdown.';
+
+create or replace function perf.exposure(p_position float8[])
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select (count(*) filter (where p.v <> 0))::float8 / nullif(count(*), 0)
+    from unnest(exposure.p_position) as p (v);  -- noqa: RF01
+end;
+
+comment on function perf.exposure(float8[]) is
+'Exposure: fraction of bars with a non-zero position (backtesting.py "Exposure Time").';
