@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--timeframe", action="append", default=None,
                            help="timeframe, e.g. 1m, 1h (repeat for several; default 1m)")
         p.add_argument("--since", help="first run only: start of the backfill (YYYY-MM-DD or ISO time, UTC)")
+        if dataset != "ticker":
+            p.add_argument("--until", help="end of the load, exclusive (YYYY-MM-DD or ISO time, UTC; default: now)")
+            p.add_argument("--backfill", action="store_true",
+                           help="load history from --since up to the first stored row (or --until), "
+                                "whatever the watermark; the watermark is left as it is")
         p.add_argument("--page-size", type=int, help="rows per request (default: the API's maximum)")
         p.add_argument("--max-pages", type=int, help="stop each series after this many pages (the next run continues)")
         p.add_argument("--broker-offset", type=float, help="MT5: broker server time minus UTC, in hours")
@@ -143,6 +148,13 @@ def exchange_config(args: argparse.Namespace) -> ExchangeConfig:
     base_url = args.base_url or (from_file.base_url if from_file else DEFAULT_BASE_URLS.get(name))
     if not base_url:
         raise ConfigError(f"{name} has no default address: pass --base-url (the MT5 bridge URL)")
+    since = parse_time(args.since, "--since") if args.since else (from_file.since if from_file else None)
+    until = parse_time(args.until, "--until") if getattr(args, "until", None) else None
+    backfill = bool(getattr(args, "backfill", False))
+    if backfill and since is None:
+        raise ConfigError("--backfill needs --since (where the backfill starts)")
+    if until is not None and since is not None and until <= since:
+        raise ConfigError("--until must be after --since")
     options = dict(from_file.options) if from_file else {}
     if args.broker_offset is not None:
         options["broker_utc_offset_hours"] = args.broker_offset
@@ -152,7 +164,7 @@ def exchange_config(args: argparse.Namespace) -> ExchangeConfig:
         name=name, base_url=base_url, pairs=_symbols(args.symbol),
         timeframes=getattr(args, "timeframe", None) or (from_file.timeframes if from_file else ["1m"]),
         datasets=[args.command], page_size=args.page_size or (from_file.page_size if from_file else None),
-        since=parse_time(args.since, "--since") if args.since else (from_file.since if from_file else None),
+        since=since, until=until, backfill=backfill,
         http=_http_settings(args, from_file.http if from_file else None), options=options,
         api_key_env=from_file.api_key_env if from_file else None,
     )

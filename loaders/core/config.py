@@ -57,6 +57,8 @@ class ExchangeConfig:
     timeframes: list[str] = field(default_factory=lambda: ["1m"])
     datasets: list[str] = field(default_factory=lambda: ["candles"])
     since: int | None = None               # Unix µs where a first backfill starts
+    until: int | None = None               # Unix µs, exclusive: load nothing from then on (--until)
+    backfill: bool = False                 # --backfill: from `since` up to the first stored row
     page_size: int | None = None
     http: HttpSettings = field(default_factory=HttpSettings)
     options: dict[str, Any] = field(default_factory=dict)

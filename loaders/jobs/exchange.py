@@ -53,7 +53,8 @@ def series_of(cfg: ExchangeConfig, dataset: str, *, since_us: int | None = None,
               max_pages: int | None = None) -> list[SeriesSpec]:
     since = since_us if since_us is not None else cfg.since
     timeframes = cfg.timeframes if dataset == "candles" else [""]
-    return [SeriesSpec(pair, dataset, tf, since, max_pages) for pair in cfg.pairs for tf in timeframes]
+    return [SeriesSpec(pair, dataset, tf, since, max_pages, until_us=cfg.until, backfill=cfg.backfill)
+            for pair in cfg.pairs for tf in timeframes]
 
 
 def run_exchange_job(conn: psycopg.Connection, cfg: ExchangeConfig, dataset: str, env: Environment, *,
@@ -68,7 +69,9 @@ def run_exchange_job(conn: psycopg.Connection, cfg: ExchangeConfig, dataset: str
     source = make_source(cfg, env)
     specs = series_of(cfg, dataset, since_us=since_us, max_pages=max_pages)
     args = {"exchange": cfg.name, "dataset": dataset, "pairs": cfg.pairs, "base_url": cfg.base_url,
-            "timeframes": cfg.timeframes if dataset == "candles" else []}
+            "timeframes": cfg.timeframes if dataset == "candles" else [],
+            **({"until": cfg.until} if cfg.until is not None else {}),
+            **({"backfill": True, "since": cfg.since} if cfg.backfill else {})}
     results = [] if results is None else results
     try:
         with LoaderRun(conn, job=job or default_job(cfg.name, dataset), source=source.source_tag,

@@ -22,6 +22,8 @@ restarts at the beginning of a millisecond).
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from loaders.core.http import SourceError
@@ -29,6 +31,10 @@ from loaders.sources.base import (
     US_PER_MS, US_PER_S, CandleRow, Page, QuoteRow, Source, TIMEFRAME_SECONDS, number,
     parse_rows, raw_text, register,
 )
+
+log = logging.getLogger("loaders")
+QUARTER_HOUR_S = 900
+CLOCK_SLACK_S = 120  # a bridge clock this close to a whole quarter hour off UTC is a time zone, not drift
 
 MT5_TIMEFRAMES = {"1m": "M1", "5m": "M5", "15m": "M15", "30m": "M30", "1h": "H1", "4h": "H4",
                   "1d": "D1", "1w": "W1", "1M": "MN1"}
@@ -43,9 +49,12 @@ class MT5(Source):
     default_page_size = 1000
     api_key_header = "X-API-Key"
 
-    def __init__(self, http, *, page_size: int | None = None, broker_utc_offset_hours: float = 0.0) -> None:
+    def __init__(self, http, *, page_size: int | None = None,
+                 broker_utc_offset_hours: float | None = None) -> None:
         super().__init__(http, page_size=page_size or self.default_page_size)
-        self.offset_us = round(broker_utc_offset_hours * 3600 * US_PER_S)
+        self.offset_configured = broker_utc_offset_hours is not None
+        self.offset_us = round((broker_utc_offset_hours or 0.0) * 3600 * US_PER_S)
+        self._clock_checked = False
 
     def exchange_symbol(self, symbol: str) -> str:
         return symbol.replace("/", "").upper()
@@ -58,7 +67,11 @@ class MT5(Source):
 
     def server_time_us(self) -> int:
         body = self.http.get_json("/time")
-        return self._to_utc(round(number(body["time"]) * US_PER_S))
+        broker_us = round(number(body["time"]) * US_PER_S)
+        if not self.offset_configured and not self._clock_checked:
+            self._clock_checked = True
+            warn_about_offset(broker_us / US_PER_S - time.time())
+        return self._to_utc(broker_us)
 
     def _records(self, body: Any, key: str) -> Any:
         if not isinstance(body, dict) or key not in body:
@@ -114,6 +127,18 @@ class MT5(Source):
             ask=number(rec["ask"]), last=last if last > 0 else None,
             volume=real if real > 0 else number(rec.get("volume") or 0), raw=raw_text(rec),
         )
+
+
+def warn_about_offset(ahead_s: float) -> None:
+    """Brokers run their server clock in a time zone (often UTC+2/+3): a bridge whose clock is a
+    whole number of quarter hours off UTC while no offset is configured would store every time that
+    far off, so say which offset to set."""
+    quarters = round(ahead_s / QUARTER_HOUR_S)
+    if quarters and abs(ahead_s - quarters * QUARTER_HOUR_S) <= CLOCK_SLACK_S:
+        hours = f"{quarters * QUARTER_HOUR_S / 3600:g}"
+        log.warning("the MT5 bridge clock is %s h off UTC and no broker offset is configured, so its "
+                    "times would be stored %s h off: pass --broker-offset %s "
+                    "(broker_utc_offset_hours: %s in the config)", hours, hours, hours, hours)
 
 
 def _number_within_millisecond(rows: list[QuoteRow]) -> list[QuoteRow]:

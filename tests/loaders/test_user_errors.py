@@ -222,3 +222,97 @@ def test_one_attempt_is_singular(db_url):
             "--base-url", "http://127.0.0.1:9", "--url", db_url, *FAST)
     line = one_sentence(p, 1, "after 1 attempt (")
     assert "attempts" not in line
+
+
+# -- item 12: no silent no-ops ------------------------------------------------------------------
+
+def _watermarks(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select job, dataset, timeframe, high_water, last_id from ops.watermarks"
+                            " order by 1, 2, 3").fetchall()
+
+
+def test_since_in_the_future_says_so(db_url, binance):
+    p = run("-m", "loaders", "candles", "--exchange", "binance", "--symbol", "BTC/USDT", "--since", "2024-09-01",
+            "--base-url", binance.url, "--url", db_url, *FAST)
+    one_sentence(p, 2, "2024-09-01", "after", "binance", "2024-08-01 03:00", "nothing to load")
+    assert stored_candles(db_url, "binance", "1m") == []
+
+
+def _candles(db_url, binance, *extra: str) -> subprocess.CompletedProcess:
+    return run("-m", "loaders", "candles", "--exchange", "binance", "--symbol", "BTC/USDT",
+               "--base-url", binance.url, "--url", db_url, "--page-size", "50", *FAST, *extra)
+
+
+def test_until_bounds_a_load_and_the_next_run_continues_after_it(db_url, binance, market):
+    oracle = expected_candles(market, 60, fill_quiet=True)
+    assert _candles(db_url, binance, "--since", "2024-08-01", "--until", "2024-08-01T00:30").returncode == 0
+    assert [c[0] for c in stored_candles(db_url, "binance", "1m")] == [c[0] for c in oracle[:30]]
+    assert _candles(db_url, binance).returncode == 0
+    assert [c[0] for c in stored_candles(db_url, "binance", "1m")] == [c[0] for c in oracle]
+
+
+def test_backfill_extends_candles_before_the_first_stored_bar_without_moving_the_watermark(
+        db_url, binance, market):
+    oracle = expected_candles(market, 60, fill_quiet=True)
+    assert _candles(db_url, binance, "--since", "2024-08-01T02:00").returncode == 0
+    before = _watermarks(db_url)
+    assert [c[0] for c in stored_candles(db_url, "binance", "1m")] == [c[0] for c in oracle[120:]]
+    p = _candles(db_url, binance, "--backfill", "--since", "2024-08-01T01:00")
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert [c[0] for c in stored_candles(db_url, "binance", "1m")] == [c[0] for c in oracle[60:]]
+    assert _watermarks(db_url) == before
+    # bounded at both ends, and nothing outside the bounds
+    p = _candles(db_url, binance, "--backfill", "--since", "2024-08-01T00:00", "--until", "2024-08-01T00:10")
+    assert p.returncode == 0, p.stderr
+    times = [c[0] for c in stored_candles(db_url, "binance", "1m")]
+    assert times == [c[0] for c in oracle[:10]] + [c[0] for c in oracle[60:]]
+    assert _watermarks(db_url) == before
+    # --backfill needs a start
+    one_sentence(_candles(db_url, binance, "--backfill"), 2, "--backfill needs --since")
+
+
+def test_backfill_extends_trades_before_the_first_stored_trade_without_moving_the_watermark(
+        db_url, binance, market):
+    oracle = expected_trades(market)
+    boundary = utc_us("2024-08-01T01:30:00")
+    run_args = ("-m", "loaders", "trades", "--exchange", "binance", "--symbol", "BTC/USDT",
+                "--base-url", binance.url, "--url", db_url, *FAST)
+    assert run(*run_args, "--since", "2024-08-01T01:30").returncode == 0
+    assert stored_trades(db_url, "binance") == [t for t in oracle if t[0] >= boundary]
+    before = _watermarks(db_url)
+    p = run(*run_args, "--backfill", "--since", "2024-08-01T00:00")
+    assert p.returncode == 0, p.stderr
+    assert stored_trades(db_url, "binance") == oracle
+    assert _watermarks(db_url) == before
+
+
+def test_a_symbol_the_exchange_rejects_is_not_left_as_an_active_instrument(db_url, binance):
+    for dataset in ("candles", "trades", "ticker"):
+        p = run("-m", "loaders", dataset, "--exchange", "binance", "--symbol", "NOPE/USDT",
+                "--base-url", binance.url, "--url", db_url, *FAST)
+        one_sentence(p, 1, "Invalid symbol", "NOPE/USDT")
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute("select exchange_symbol, status from market.instruments"
+                            " where exchange = 'binance' and status = 'active'").fetchall()
+    assert ("NOPEUSDT", "active") not in rows
+
+
+@pytest.fixture
+def mt5_now():
+    """An MT5 bridge two hours ahead of UTC whose market 'now' is the real clock."""
+    now = int(time.time()) * US
+    market = MarketData(start_us=now - 3 * 3600 * US, now_us=now)
+    with make_mt5({"EURUSD": market}, api_key=MT5_KEY, broker_offset_hours=2) as srv:
+        yield srv
+
+
+def test_an_mt5_clock_off_utc_without_an_offset_is_warned_about(db_url, mt5_now):
+    args = ("-m", "loaders", "candles", "--exchange", "mt5", "--symbol", "EURUSD", "--base-url", mt5_now.url,
+            "--url", db_url, *FAST)
+    p = run(*args, env={"MT5_API_KEY": MT5_KEY})
+    assert p.returncode == 0, p.stderr
+    warnings = [line for line in p.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "--broker-offset 2" in warnings[0] and "broker_utc_offset_hours: 2" in warnings[0]
+    p = run(*args, "--broker-offset", "2", env={"MT5_API_KEY": MT5_KEY})
+    assert p.returncode == 0 and "broker-offset" not in p.stderr, p.stderr
