@@ -253,18 +253,24 @@ def resolve_mode(conn: psycopg.Connection, requested: str) -> tuple[str, str]:
     return ("timescaledb", reason) if usable else ("postgresql", reason)
 
 
+def _fingerprint_checksum(conn: psycopg.Connection, mf: MigrationFile) -> str:
+    """The file's sha256 with its fingerprint query's answer (what the server has now) folded in."""
+    try:
+        answer = conn.execute(mf.fingerprint).fetchall()
+    except psycopg.Error as exc:
+        raise MigrationError(f"{mf.rel}:1: tsquant:fingerprint query failed: {_describe(exc)}") from exc
+    return hashlib.sha256(mf.text.encode("utf-8") + repr(answer).encode("utf-8")).hexdigest()
+
+
 def _with_fingerprint(conn: psycopg.Connection, files: list[MigrationFile]) -> None:
-    """Fold each fingerprint query's answer (what the server has now) into the file's checksum."""
+    """Set each fingerprinted file's checksum from the server's current state (read-only)."""
     for mf in files:
         if mf.fingerprint is None:
             continue
         try:
-            answer = conn.execute(mf.fingerprint).fetchall()
-        except psycopg.Error as exc:
-            raise MigrationError(f"{mf.rel}:1: tsquant:fingerprint query failed: {_describe(exc)}") from exc
+            mf.checksum = _fingerprint_checksum(conn, mf)
         finally:
             conn.rollback()
-        mf.checksum = hashlib.sha256(mf.text.encode("utf-8") + repr(answer).encode("utf-8")).hexdigest()
 
 
 def _applied(conn: psycopg.Connection) -> tuple[dict[int, tuple[str, str]], dict[str, str]]:
@@ -313,6 +319,11 @@ def _apply(conn: psycopg.Connection, mf: MigrationFile, mode: str) -> float:
             ) from exc
 
     def record(elapsed_ms: float) -> None:
+        if mf.fingerprint is not None:
+            # The answer as this file leaves the server: the next run compares against it, so a
+            # file that itself changes the answer (or runs before the objects its query reads
+            # exist) is not applied again for nothing.
+            mf.checksum = _fingerprint_checksum(conn, mf)
         conn.execute(
             "insert into ops.schema_migrations"
             " (kind, version, path, checksum, database_mode, duration_ms)"
@@ -369,7 +380,6 @@ def migrate(url: str | None = None, *, mode: str = "auto", create_db: bool = Fal
             report = Report(chosen, reason)
             applied_v, applied_r = _applied(conn)
             conn.commit()
-            _with_fingerprint(conn, repeatable)
             _check_versioned(versioned, applied_v, chosen)
             newest = max(applied_v, default=0)
             for mf in versioned:
@@ -384,6 +394,9 @@ def migrate(url: str | None = None, *, mode: str = "auto", create_db: bool = Fal
                     report.applied.append((mf.rel, _apply(conn, mf, chosen)))
                     log(f"applied {mf.rel} ({report.applied[-1][1]:.0f} ms){late}")
             for mf in repeatable:
+                if mf.fingerprint is not None and mf.applies_to(chosen):
+                    # Read after the versioned files and the repeatables before it have run.
+                    _with_fingerprint(conn, [mf])
                 if not mf.applies_to(chosen):
                     report.skipped_other_mode += 1
                 elif applied_r.get(mf.rel) == mf.checksum:

@@ -26,9 +26,15 @@ def main(argv: list[str] | None = None) -> int:
 
     with connect(args.url, autocommit=True) as conn:
         t0 = time.perf_counter()
+        started = conn.execute("select clock_timestamp()").fetchone()[0]
         conn.execute("call market.refresh_rollups(%s)", (args.until,))
         mode = conn.execute("select ops.database_mode()").fetchone()[0]
         print(f"rollups refreshed in {time.perf_counter() - t0:.2f} s ({mode} mode)")
+        # TimescaleDB: policy jobs the scheduler failed or skipped run here (ops.job_health).
+        from loaders.maintenance import after_rollups
+
+        for line in after_rollups(conn, started):
+            print(line)
         if not args.no_indicators:
             # after the rollups (TimescaleDB: refresh_rollups ran outside a transaction, autocommit)
             from loaders.indicators import refresh

@@ -10,6 +10,8 @@ import sys
 import time
 
 from db.connection import connect, database_url, redact
+from loaders.demo_pipeline import format_price, run_demo
+from loaders.maintenance import after_rollups, health_lines
 
 SCHEMAS = ("market", "ta", "signals", "trading", "risk", "perf", "ops", "bi")
 
@@ -75,7 +77,8 @@ def show_indicators(conn) -> None:
     sample = conn.execute(
         """
         select exchange, symbol, open_time, close, rsi_14, atr_14, adx_14,
-               indicators -> 'macd_12_26_9' ->> 'macd', indicators -> 'bbands_20_2_2' ->> 'upperband'
+               indicators -> 'macd_12_26_9' ->> 'macd', indicators -> 'bbands_20_2_2' ->> 'upperband',
+               follows_gap, market.price_decimals(instrument_id)
         from (
             select c.*, row_number() over (partition by c.exchange, c.symbol order by c.open_time desc) as newest
             from bi.candles_1m as c
@@ -84,15 +87,23 @@ def show_indicators(conn) -> None:
         order by exchange, symbol, open_time
         """
     ).fetchall()
-    print(f"{'exchange':<9} {'symbol':<9} {'open_time':<16} {'close':>10} {'rsi_14':>7} {'atr_14':>9} "
-          f"{'adx_14':>7} {'macd':>9} {'bb_upper':>10}")
+    print(f"{'exchange':<9} {'symbol':<9} {'open_time':<16} {'close':>11} {'rsi_14':>7} {'atr_14':>9} "
+          f"{'adx_14':>7} {'macd':>9} {'bb_upper':>11}  gap")
 
     def fmt(value, spec: str) -> str:
         return format(float(value), spec) if value is not None else "-"
 
-    for ex, sym, t, close, rsi, atr, adx, macd, upper in sample:
-        print(f"{ex:<9} {sym:<9} {t:%Y-%m-%d %H:%M} {close:>10.6g} {fmt(rsi, '7.2f'):>7} {fmt(atr, '9.4g'):>9} "
-              f"{fmt(adx, '7.2f'):>7} {fmt(macd, '9.4g'):>9} {fmt(upper, '10.6g'):>10}")
+    for ex, sym, t, close, rsi, atr, adx, macd, upper, gap, decimals in sample:
+        # prices (close, ATR, MACD, bands) with the instrument's precision, oscillators with 2 decimals
+        close, atr, macd, upper = (format_price(None if v is None else float(v), decimals)
+                                   for v in (close, atr, macd, upper))
+        print(f"{ex:<9} {sym:<9} {t:%Y-%m-%d %H:%M} {close:>11} {fmt(rsi, '7.2f'):>7} {atr:>9} "
+              f"{fmt(adx, '7.2f'):>7} {macd:>9} {upper:>11}  {'yes' if gap else ''}")
+    gaps = conn.execute(
+        "select exchange, symbol, count(*) filter (where follows_gap), count(*) from bi.candles_1m"
+        " group by 1, 2 order by 1, 2").fetchall()
+    print("1m bars that follow a gap (bi.candles_1m.follows_gap: indicators there span missing bars): "
+          + ", ".join(f"{ex} {sym} {n}/{total}" for ex, sym, n, total in gaps))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,13 +111,20 @@ def main(argv: list[str] | None = None) -> int:
     with connect() as conn:
         show_database(conn)
         show_schemas(conn)
-    heading("pipeline: captures, fake exchanges, taapi (DRY_RUN), rollups")
-    from loaders.demo_pipeline import run_demo
+    heading("pipeline: captures, fake exchanges, rollups, taapi (DRY_RUN) and the cross-check")
 
     for line in run_demo(database_url()):
         print(line)
     with connect(autocommit=True) as conn:
         show_indicators(conn)
+        heading("maintenance jobs (ops.job_health)")
+        print("\n".join(health_lines(conn)))
+        if conn.execute("select ops.database_mode() = 'timescaledb'").fetchone()[0]:
+            # What cron's `python -m loaders rollups` does when the scheduler does not run the jobs
+            heading("the cron path: failing and overdue jobs run in the foreground (loaders.maintenance)")
+            started = conn.execute("select clock_timestamp()").fetchone()[0]
+            print("\n".join(after_rollups(conn, started) or ["no job was due"]))
+            print(health_lines(conn)[-1])
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0
 

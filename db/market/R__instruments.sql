@@ -198,3 +198,34 @@ comment on function market.register_instrument(text, text, text, text, text, num
 'Creates or updates an instrument and returns its id (security definer: loaders cannot write '
 'market.instruments directly). Base/quote are derived with market.canonical_symbol() unless given; '
 'other spellings become aliases.';
+
+create or replace function market.price_decimals(p_instrument_id integer)
+returns integer
+language sql
+stable
+parallel safe
+set search_path = ''
+as $$
+    -- For display: decimals of the tick size when the source told us; otherwise the most decimals
+    -- among the instrument's latest stored prices (trades and native candles; a float8 prints
+    -- with up to 15 significant digits, so 61602.02 stays 61602.02). Capped at 12.
+    select coalesce(
+        (select scale(trim_scale(i.tick_size)) from market.instruments as i where i.instrument_id = p_instrument_id),
+        (select max(least(scale(trim_scale(p.price::numeric)), 12))
+            from (
+                (select t.price from market.trades as t where t.instrument_id = p_instrument_id
+                    order by t.time desc limit 200)
+                union all
+                (select x.price from (
+                    select c.open, c.high, c.low, c.close from market.candles as c
+                    where c.instrument_id = p_instrument_id
+                    order by c.timeframe desc, c.open_time desc limit 50
+                ) as n cross join lateral (values (n.open), (n.high), (n.low), (n.close)) as x (price))
+            ) as p)
+    )
+$$;
+
+comment on function market.price_decimals(integer) is
+'Decimals to print the prices of an instrument with: those of market.instruments.tick_size when '
+'known, else the most decimals among its latest 200 trades and 50 native candles; NULL without '
+'any. For display only (prices are stored as double precision).';

@@ -96,6 +96,9 @@ class Counts:
     fast_path: int = 0
     merged: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    #: load_batch only: the batch's rows whose key is stored once it is committed (new rows and
+    #: duplicates of stored ones; never a quarantined row) — what a watermark may be built from.
+    stored: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def add(self, other: "Counts") -> None:
         self.rows_in += other.rows_in
@@ -351,6 +354,7 @@ def load_batch(conn: psycopg.Connection, ds: Dataset, df: pd.DataFrame, *, sourc
     for reason, *_ in qrows:
         counts.reasons[reason] = counts.reasons.get(reason, 0) + 1
     counts.quarantined += len(qrows)
+    counts.stored = good
     with conn.cursor() as cur:
         write_quarantine(cur, run_id=run_id, source=source, dataset=ds.name, rows=qrows)
         if len(good):

@@ -23,6 +23,7 @@ import psycopg
 
 from db.connection import redact
 from loaders.core.ingest import Counts, Dataset, Reject, load_batch, write_quarantine
+from loaders.core.retention import warn_beyond_horizon
 
 
 class JobLocked(RuntimeError):
@@ -118,17 +119,21 @@ class LoaderRun:
     # -- loading -----------------------------------------------------------------------------
 
     def load(self, ds: Dataset, df: pd.DataFrame, *, batch_size: int = 100_000,
-             rejects: list[Reject] | None = None) -> Counts:
-        """Load `df` in batches of `batch_size`, one transaction each (rejects go with the first)."""
+             rejects: list[Reject] | None = None, now_us: int | None = None) -> Counts:
+        """Load `df` in batches of `batch_size`, one transaction each (rejects go with the first).
+        `now_us` is the source's clock (its server time; default this machine's): rows after it
+        are quarantined as time_in_future and no watermark moves past it."""
+        now = int(time.time() * 1_000_000) if now_us is None else now_us
         total = Counts()
         n = len(df)
+        warn_beyond_horizon(self.conn, ds.table, ds.time_col, df, run_id=self.run_id, source=self.source)
         starts = range(0, max(n, 1), batch_size) if n or rejects else []
         for i, start in enumerate(starts):
             part = df.iloc[start:start + batch_size]
             with self.conn.transaction():
                 counts = load_batch(self.conn, ds, part, source=self.source, run_id=self.run_id,
-                                    rejects=rejects if i == 0 else None)
-                self._watermark(ds, part)
+                                    rejects=rejects if i == 0 else None, now_us=now)
+                self._watermark(ds, counts.stored, now)
                 self.counts.add(counts)
                 self.batches += 1
                 self._update()
@@ -154,9 +159,13 @@ class LoaderRun:
                 self.counts.reasons[r.reason] = self.counts.reasons.get(r.reason, 0) + 1
             self._update()
 
-    def _watermark(self, ds: Dataset, part: pd.DataFrame) -> None:
-        """Move the watermark of every series in the batch (one statement)."""
-        ok = part[part["instrument_id"].to_numpy() >= 0]
+    def _watermark(self, ds: Dataset, stored: pd.DataFrame | None, now_us: int) -> None:
+        """Move the watermark of every series in the batch (one statement) to its newest stored
+        row, never past `now_us`: a quarantined row (say, stamped far in the future) must not end
+        the series by making every later run ask for nothing."""
+        if stored is None:
+            return
+        ok = stored[stored["instrument_id"].to_numpy() >= 0]
         if not len(ok):
             return
         keys = list(ds.series)
@@ -174,7 +183,7 @@ class LoaderRun:
             (self.job, self.source, ds.name, self.run_id,
              last["instrument_id"].astype(int).tolist(),
              last["timeframe"].astype(str).tolist() if ds.timeframe else [""] * len(last),
-             last[ds.time_col].astype(np.int64).tolist(),
+             np.minimum(last[ds.time_col].astype(np.int64).to_numpy(), now_us).tolist(),
              last[ds.id_col].astype(np.int64).tolist() if ds.id_col else [None] * len(last)),
         )
 

@@ -41,7 +41,7 @@ def make_binance(markets: dict[str, MarketData]) -> FakeServer:
         start = req.arg("startTime", 0, int) * 1000
         end = req.arg("endTime", 2**62 // 1000, int) * 1000
         rows = [c for c in m.candles(width, fill_quiet=True) if start <= c.open_time_us <= end][:limit]
-        body = [[_ms(c.open_time_us), f"{c.open:.2f}", f"{c.high:.2f}", f"{c.low:.2f}", f"{c.close:.2f}",
+        body = [[_ms(c.open_time_us), *map(m.price_text, (c.open, c.high, c.low, c.close)),
                  f"{c.volume:.8f}", _ms(c.open_time_us + width * US) - 1, f"{c.quote_volume:.8f}",
                  c.count, f"{c.volume / 2:.8f}", f"{c.quote_volume / 2:.8f}", "0"] for c in rows]
         return with_weight(Reply(body=body), 2)
@@ -55,7 +55,7 @@ def make_binance(markets: dict[str, MarketData]) -> FakeServer:
             if end - start >= 3_600_000:
                 return Reply(400, {"code": -1127, "msg": "More than 1 hours between startTime and endTime."})
             rows = [t for t in m.trades if start <= _ms(t.time_us) <= end]
-        body = [{"a": t.trade_id, "p": f"{t.price:.2f}", "q": f"{t.quantity:.5f}", "f": t.trade_id * 3,
+        body = [{"a": t.trade_id, "p": m.price_text(t.price), "q": f"{t.quantity:.5f}", "f": t.trade_id * 3,
                  "l": t.trade_id * 3 + 2, "T": _ms(t.time_us), "m": t.buyer_is_maker, "M": True}
                 for t in rows[:limit]]
         return with_weight(Reply(body=body), 2)
@@ -64,7 +64,7 @@ def make_binance(markets: dict[str, MarketData]) -> FakeServer:
         limit = min(req.arg("limit", 500, int), 1000)
         rows = [t for t in m.trades if t.trade_id >= req.arg("fromId", 0, int)][:limit] if historical \
             else m.trades[-limit:]
-        body = [{"id": t.trade_id, "price": f"{t.price:.2f}", "qty": f"{t.quantity:.5f}",
+        body = [{"id": t.trade_id, "price": m.price_text(t.price), "qty": f"{t.quantity:.5f}",
                  "quoteQty": f"{t.price * t.quantity:.8f}", "time": _ms(t.time_us),
                  "isBuyerMaker": t.buyer_is_maker, "isBestMatch": True} for t in rows]
         return with_weight(Reply(body=body), 25)
@@ -73,10 +73,11 @@ def make_binance(markets: dict[str, MarketData]) -> FakeServer:
         day = [t for t in m.trades if t.time_us > now_us - 86_400 * US]
         last = day[-1].price
         return with_weight(Reply(body={
-            "symbol": req.arg("symbol"), "priceChange": f"{last - day[0].price:.2f}",
-            "lastPrice": f"{last:.2f}", "bidPrice": f"{last - 0.01:.2f}", "askPrice": f"{last + 0.01:.2f}",
-            "openPrice": f"{day[0].price:.2f}", "highPrice": f"{max(t.price for t in day):.2f}",
-            "lowPrice": f"{min(t.price for t in day):.2f}", "volume": f"{sum(t.quantity for t in day):.8f}",
+            "symbol": req.arg("symbol"), "priceChange": m.price_text(last - day[0].price),
+            "lastPrice": m.price_text(last), "bidPrice": m.price_text(last - m.tick),
+            "askPrice": m.price_text(last + m.tick),
+            "openPrice": m.price_text(day[0].price), "highPrice": m.price_text(max(t.price for t in day)),
+            "lowPrice": m.price_text(min(t.price for t in day)), "volume": f"{sum(t.quantity for t in day):.8f}",
             "quoteVolume": f"{sum(t.quantity * t.price for t in day):.8f}",
             "openTime": _ms(now_us) - 86_400_000, "closeTime": _ms(now_us), "count": len(day),
         }), 2)

@@ -43,21 +43,22 @@ def make_coinbase(markets: dict[str, MarketData]) -> FakeServer:
         after = req.arg("after", None, int)
         rows = [t for t in m.trades if after is None or t.trade_id < after]
         page = list(reversed(rows))[:limit]
-        body = [{"time": iso(t.time_us), "trade_id": t.trade_id, "price": f"{t.price:.2f}",
+        body = [{"time": iso(t.time_us), "trade_id": t.trade_id, "price": m.price_text(t.price),
                  "size": f"{t.quantity:.8f}", "side": "buy" if t.buyer_is_maker else "sell"} for t in page]
         headers = {"CB-AFTER": str(page[-1].trade_id)} if page else {}
         return Reply(body=body, headers=headers)
 
     def ticker(req: Request, m: MarketData) -> Reply:
         last = m.trades[-1]
-        return Reply(body={"ask": f"{last.price + 0.01:.2f}", "bid": f"{last.price - 0.01:.2f}",
+        return Reply(body={"ask": m.price_text(last.price + m.tick), "bid": m.price_text(last.price - m.tick),
                            "volume": f"{sum(t.quantity for t in m.trades):.8f}", "trade_id": last.trade_id,
-                           "price": f"{last.price:.2f}", "size": f"{last.quantity:.8f}", "time": iso(now_us)})
+                           "price": m.price_text(last.price), "size": f"{last.quantity:.8f}", "time": iso(now_us)})
 
     def stats(req: Request, m: MarketData) -> Reply:
         prices = [t.price for t in m.trades]
-        return Reply(body={"open": f"{prices[0]:.2f}", "high": f"{max(prices):.2f}", "low": f"{min(prices):.2f}",
-                           "last": f"{prices[-1]:.2f}", "volume": f"{sum(t.quantity for t in m.trades):.8f}",
+        return Reply(body={"open": m.price_text(prices[0]), "high": m.price_text(max(prices)),
+                           "low": m.price_text(min(prices)),
+                           "last": m.price_text(prices[-1]), "volume": f"{sum(t.quantity for t in m.trades):.8f}",
                            "volume_30day": "0"})
 
     handlers = {"candles": candles, "trades": trades, "ticker": ticker, "stats": stats}

@@ -39,7 +39,7 @@ def make_kraken(markets: dict[str, MarketData], *, max_ohlc_rows: int = 720) -> 
         since = req.arg("since", 0, int) * US
         rows = [c for c in m.candles(width, fill_quiet=True)][-max_ohlc_rows:]
         rows = [c for c in rows if c.open_time_us > since]
-        body = [[c.open_time_us // US, f"{c.open:.2f}", f"{c.high:.2f}", f"{c.low:.2f}", f"{c.close:.2f}",
+        body = [[c.open_time_us // US, *map(m.price_text, (c.open, c.high, c.low, c.close)),
                  f"{(c.quote_volume / c.volume) if c.volume else c.close:.1f}", f"{c.volume:.8f}", c.count]
                 for c in rows]
         last = rows[-2].open_time_us // US if len(rows) > 1 else since // US
@@ -50,7 +50,7 @@ def make_kraken(markets: dict[str, MarketData], *, max_ohlc_rows: int = 720) -> 
         since_ns = since * 1_000_000_000 if since < 10**12 else since
         count = min(req.arg("count", 1000, int), 1000)
         rows = [t for t in m.trades if t.time_us * 1000 > since_ns][:count]
-        body = [[f"{t.price:.2f}", f"{t.quantity:.8f}", t.time_us / US, "s" if t.buyer_is_maker else "b",
+        body = [[m.price_text(t.price), f"{t.quantity:.8f}", t.time_us / US, "s" if t.buyer_is_maker else "b",
                  "m" if t.trade_id % 3 else "l", "", t.trade_id] for t in rows]
         last = str(rows[-1].time_us * 1000) if rows else str(since_ns)
         return ok({key: body, "last": last})
@@ -61,7 +61,7 @@ def make_kraken(markets: dict[str, MarketData], *, max_ohlc_rows: int = 720) -> 
         vwap = sum(t.quantity * t.price for t in m.trades) / vol
         return ok({key: {
             "a": [f"{last.price + 0.1:.1f}", "1", "1.000"], "b": [f"{last.price - 0.1:.1f}", "2", "2.000"],
-            "c": [f"{last.price:.2f}", f"{last.quantity:.8f}"], "v": [f"{vol:.8f}", f"{vol:.8f}"],
+            "c": [m.price_text(last.price), f"{last.quantity:.8f}"], "v": [f"{vol:.8f}", f"{vol:.8f}"],
             "p": [f"{vwap:.1f}", f"{vwap:.1f}"], "t": [len(m.trades), len(m.trades)],
             "l": [f"{min(t.price for t in m.trades):.1f}"] * 2, "h": [f"{max(t.price for t in m.trades):.1f}"] * 2,
             "o": f"{m.trades[0].price:.1f}",

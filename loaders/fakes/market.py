@@ -3,12 +3,18 @@ fake's "now", candles of any width built from them (including the still-forming 
 
 Minutes listed in `quiet_minutes` have no trades: exchanges that fill quiet intervals (Binance,
 Kraken) serve a flat zero-volume candle there, Coinbase serves no row.
+
+Prices move by a relative `volatility` per trade and sit on the instrument's tick (`decimals`):
+the defaults are crypto-like (cents, 8 bp a trade); FX is e.g. `decimals=5, volatility=0.00008,
+spread=0.00012` (EUR/USD in 1e-5 steps, a 1.2 pip spread). `end_price` bends the walk so that it
+ends there (the demo joins the fake day to the real captures that follow it).
 """
 
 from __future__ import annotations
 
+import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 US = 1_000_000
@@ -50,6 +56,10 @@ class MarketData:
     trades_per_minute: int = 4
     quiet_minutes: frozenset[int] = frozenset({17, 18, 95})
     first_trade_id: int = 1_000_000
+    decimals: int = 2                   # price tick = 10 ** -decimals
+    volatility: float = 0.0008          # standard deviation of the relative move per trade
+    spread: float = 0.5                 # ask - bid of the quotes the fakes derive from trades
+    end_price: float | None = None      # bend the walk so that its last trade is at this price
     trades: list[Trade] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,11 +78,29 @@ class MarketData:
                     at = t0 + minute * MINUTE_US + ms * 1000
                     if at >= self.now_us:
                         break
-                    price = round(price * (1 + rng.gauss(0, 0.0008)), 2)
+                    price *= 1 + rng.gauss(0, self.volatility)
                     trades.append(Trade(tid, at, price, round(rng.uniform(0.001, 0.5), 5), rng.random() < 0.5))
                     tid += 1
             minute += 1
-        self.trades = trades
+        self.trades = self._on_ticks(trades)
+
+    def _on_ticks(self, trades: list[Trade]) -> list[Trade]:
+        """Prices rounded to the tick, after bending the walk towards end_price (a geometric
+        drift growing linearly with the trade's position: the first trade barely moves)."""
+        if not trades:
+            return trades
+        drift = 0.0 if self.end_price is None else math.log(self.end_price / trades[-1].price)
+        last = max(1, len(trades) - 1)
+        return [replace(t, price=round(t.price * math.exp(drift * n / last), self.decimals))
+                for n, t in enumerate(trades)]
+
+    @property
+    def tick(self) -> float:
+        return 10.0 ** -self.decimals
+
+    def price_text(self, price: float) -> str:
+        """A price as exchanges write it: a decimal string on the market's tick."""
+        return f"{price:.{self.decimals}f}"
 
     # -- candles --------------------------------------------------------------------------------
     def candles(self, width_s: int, *, fill_quiet: bool) -> list[Candle]:

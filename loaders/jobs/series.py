@@ -114,8 +114,10 @@ class SeriesLoader:
         return (None if high is None else int(pd.Timestamp(high).value // 1000)), last_id
 
     def _load_page(self, ds: Dataset, df: pd.DataFrame, page: Page, symbol: str,
-                   result: SeriesResult, time_col: str) -> None:
-        counts = self.run.load(ds, df, batch_size=BATCH_ROWS, rejects=frames.with_symbol(page.rejects, symbol))
+                   result: SeriesResult, time_col: str, now_us: int | None) -> None:
+        """One page, one transaction; `now_us` (the source's server time) bounds the watermark."""
+        counts = self.run.load(ds, df, batch_size=BATCH_ROWS, rejects=frames.with_symbol(page.rejects, symbol),
+                               now_us=now_us)
         result.counts.add(counts)
         result.pages += 1
         result.forming_skipped += page.forming
@@ -196,7 +198,7 @@ class SeriesLoader:
             iid = self.instrument_id(spec.symbol, iid)
             df = frames.candles_frame(page.rows, instrument_id=iid, symbol=spec.symbol,
                                       timeframe=spec.timeframe, source=self.source.source_tag)
-            self._load_page(CANDLES, df, page, spec.symbol, result, "open_time")
+            self._load_page(CANDLES, df, page, spec.symbol, result, "open_time", now_us)
             if page.next_cursor is not None and page.next_cursor <= cursor:
                 raise SourceError(f"{self.source.name}: candle paging did not advance past {cursor}")
             cursor = page.next_cursor
@@ -220,7 +222,7 @@ class SeriesLoader:
             page = self._before(self.source.fetch_trades(spec.symbol, cursor, end_us), end_us, now_us)
             iid = self.instrument_id(spec.symbol, iid)
             df = frames.trades_frame(page.rows, instrument_id=iid, symbol=spec.symbol)
-            self._load_page(TRADES, df, page, spec.symbol, result, "time")
+            self._load_page(TRADES, df, page, spec.symbol, result, "time", now_us)
             if page.next_cursor == cursor:
                 raise SourceError(f"{self.source.name}: trade paging did not advance past {cursor}")
             cursor = page.next_cursor
@@ -240,7 +242,7 @@ class SeriesLoader:
             page = self._before(self.source.fetch_quotes(spec.symbol, cursor, end_us), end_us, now_us)
             iid = self.instrument_id(spec.symbol, iid)
             df = frames.quotes_frame(page.rows, instrument_id=iid, symbol=spec.symbol)
-            self._load_page(QUOTES, df, page, spec.symbol, result, "time")
+            self._load_page(QUOTES, df, page, spec.symbol, result, "time", now_us)
             if page.next_cursor is not None and page.next_cursor <= cursor:
                 raise SourceError(f"{self.source.name}: tick paging did not advance past {cursor}")
             cursor = page.next_cursor
@@ -251,7 +253,7 @@ class SeriesLoader:
         row = self.source.fetch_ticker(spec.symbol)
         iid = self.instrument_id(spec.symbol, known)
         df = frames.tickers_frame([row], instrument_id=iid, symbol=spec.symbol)
-        self._load_page(frames.TICKERS, df, Page(rows=[row]), spec.symbol, result, "time")
+        self._load_page(frames.TICKERS, df, Page(rows=[row]), spec.symbol, result, "time", None)
 
 
 def _utc(us: int) -> str:

@@ -4,7 +4,9 @@ signals.raw_signals (seed 000's signaux_bruts), one run record, lock `taapi-<int
 Replaces the seed's per-interval scripts (main_signal_to_db_1h.py, …_15m.py): one command,
 `python -m loaders taapi --interval 1h`. Requests are spaced by the plan's rate (free 1, basic 5,
 pro 30, expert 75 requests per 15 s); a 429 waits for Retry-After (or backs off) and retries.
-DRY_RUN=1 makes no HTTP call and writes rows flagged simulated = true.
+DRY_RUN=1 makes no HTTP call and writes rows flagged simulated = true: the values are our own
+indicators (ta.indicator_series) of the stored candles of the same bar, so they are plausible and
+line up with the maintained indicators (bi.taapi_crosscheck); nothing is made up.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 import psycopg
@@ -141,7 +143,7 @@ def run_taapi_job(conn: psycopg.Connection, cfg: TaapiConfig, env: Environment, 
         with LoaderRun(conn, job=job or default_job(intervals), source=SOURCE, dataset="raw_signals",
                        args=args) as run:
             moment = int(time.time() * US_PER_S) if now_us is None else now_us
-            for n, batch in enumerate(_batches(client, reqs, cfg.bulk, moment), start=1):
+            for n, batch in enumerate(_batches(conn, client, reqs, cfg.bulk, moment), start=1):
                 _store(run, batch, moment, env.dry_run, per_series)
                 progress.update(f"taapi {','.join(intervals)}", n * len(batch) / max(1, len(reqs)),
                                 f"{run.counts.loaded} stored, {run.counts.quarantined} errors")
@@ -172,12 +174,13 @@ def _client(cfg: TaapiConfig, env: Environment) -> taapi.Taapi:
     return taapi.Taapi(http, key)
 
 
-def _batches(client: taapi.Taapi | None, reqs: list[taapi.Request], bulk: bool, now_us: int):
+def _batches(conn: psycopg.Connection, client: taapi.Taapi | None, reqs: list[taapi.Request], bulk: bool,
+             now_us: int):
     """Lists of results, one list per HTTP call (or per simulated bulk-sized chunk)."""
     if client is None:
         for start in range(0, len(reqs), taapi.MAX_BULK_CALCULATIONS):
             chunk = reqs[start:start + taapi.MAX_BULK_CALCULATIONS]
-            yield [taapi.Result(r, taapi.simulated_result(r, now_us)) for r in chunk]
+            yield [simulated_result(conn, r, now_us) for r in chunk]
         return
     if bulk:
         chunk: list[taapi.Result] = []
@@ -191,3 +194,41 @@ def _batches(client: taapi.Taapi | None, reqs: list[taapi.Request], bulk: bool, 
         return
     for req in reqs:
         yield [client.fetch_single(req)]
+
+
+SIMULATION = """
+    select o.key, v.value
+    from ta.indicator_series(
+        %(instrument)s, %(interval)s, %(indicator)s, ta._taapi_params(%(indicator)s, %(params)s::jsonb),
+        to_timestamp(%(bar)s / 1e6), to_timestamp(%(bar)s / 1e6)
+    ) as s
+    cross join lateral (values (1, s.value1), (2, s.value2), (3, s.value3)) as v (pos, value)
+    cross join lateral (select ta._taapi_output(%(indicator)s, v.pos) as key) as o
+    where o.key is not null
+    order by v.pos
+"""
+
+
+def simulated_result(conn: psycopg.Connection, req: taapi.Request, now_us: int) -> taapi.Result:
+    """DRY_RUN: the value taapi would give for the bar, computed by our own kernel
+    (ta.indicator_series) from the stored candles of the same instrument and interval, shaped
+    like taapi's answer; an error result when there is nothing to compute it from."""
+    open_us = taapi.candle_open_us(req.interval, now_us, req.backtrack)
+    bar = datetime.fromtimestamp(open_us / US_PER_S, timezone.utc).strftime("%Y-%m-%d %H:%M")
+    what = f"{req.spec.key} of {req.exchange} {req.symbol} {req.interval} at {bar} UTC"
+    try:
+        with conn.transaction():
+            instrument = conn.execute("select market.resolve_instrument(%s, %s)",
+                                      (req.exchange, req.symbol)).fetchone()[0]
+            if instrument is None:
+                return taapi.Result(req, error=f"DRY_RUN: cannot simulate {what}: no such instrument is stored")
+            values = conn.execute(SIMULATION, {
+                "instrument": instrument, "interval": req.interval, "indicator": req.spec.indicator,
+                "params": to_json(req.params()), "bar": open_us}).fetchall()
+    except psycopg.Error as exc:
+        reason = exc.diag.message_primary or type(exc).__name__
+        return taapi.Result(req, error=f"DRY_RUN: cannot simulate {what}: {reason}")
+    if not values or any(v is None for _, v in values):
+        return taapi.Result(req, error=f"DRY_RUN: cannot simulate {what}: no stored candle or not enough"
+                                       " history before it")
+    return taapi.Result(req, {**dict(values), "timestamp": open_us // US_PER_S, "simulated": True})

@@ -8,12 +8,11 @@
   bbands `{valueUpperBand, valueMiddleBand, valueLowerBand}`, plus `timestamp` (candle open, s);
 - the key travels as the `secret` query parameter / body field: the HTTP client redacts it from
   every message, and it is never stored;
-- DRY_RUN: `simulated_result` makes deterministic values without any HTTP call.
+- DRY_RUN (no HTTP call) is simulated from the stored candles by loaders/jobs/taapi.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -122,20 +121,3 @@ def main_value(indicator: str, outputs: dict[str, float]) -> float | None:
 def candle_open_us(interval: str, now_us: int, backtrack: int) -> int:
     width = TIMEFRAME_SECONDS[interval] * US_PER_S
     return (now_us // width - backtrack) * width
-
-
-def simulated_result(req: Request, now_us: int) -> dict[str, Any]:
-    """DRY_RUN: deterministic made-up values shaped like taapi's (no HTTP call)."""
-    open_us = candle_open_us(req.interval, now_us, req.backtrack)
-    digest = hashlib.sha256(f"{req.id}|{open_us}".encode()).digest()
-    u = int.from_bytes(digest[:8], "big") / 2**64
-    price = 60_000 + 4_000 * (u - 0.5)
-    shapes: dict[str, dict[str, float]] = {
-        "rsi": {"value": 30 + 40 * u},
-        "macd": {"valueMACD": 50 * (u - 0.5), "valueMACDSignal": 40 * (u - 0.5), "valueMACDHist": 10 * (u - 0.5)},
-        "bbands": {"valueUpperBand": price * 1.02, "valueMiddleBand": price, "valueLowerBand": price * 0.98},
-        "atr": {"value": 100 + 400 * u},
-    }
-    values = shapes.get(req.spec.indicator, {"value": price})
-    return {**{k: round(v, 6) for k, v in values.items()}, "timestamp": open_us // US_PER_S,
-            "simulated": True}

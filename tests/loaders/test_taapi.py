@@ -53,13 +53,19 @@ def test_single_endpoint_sends_indicator_parameters(db_url, taapi_server, loader
     assert [r[2] for r in _rows(db_url)] == ["bbands", "rsi"]
 
 
-def test_dry_run_makes_no_http_call_and_flags_rows_as_simulated(db_url, taapi_server, monkeypatch):
+def test_dry_run_makes_no_http_call_and_makes_nothing_up_without_stored_candles(db_url, taapi_server, monkeypatch):
+    """DRY_RUN computes taapi's values from our stored candles (tests/loaders/test_demo_data.py
+    checks the values); with no candles of the bar there is nothing plausible to store."""
     monkeypatch.delenv("KEY_TAAPI_IO", raising=False)
     monkeypatch.setenv("DRY_RUN", "1")
     assert run_cli("taapi", "--interval", "1h", "--base-url", taapi_server.url, "--url", db_url, "--quiet") == 0
     assert taapi_server.requests == []
-    rows = _rows(db_url)
-    assert len(rows) == 6 and all(r[8] for r in rows) and all(r[7]["result"]["simulated"] for r in rows)
+    assert _rows(db_url) == []
+    with psycopg.connect(db_url) as conn:
+        errors = [r[0] for r in conn.execute("select payload::jsonb ->> 'error' from market.quarantine"
+                                             " where dataset = 'raw_signals'").fetchall()]
+    assert len(errors) == 6 and all(e.startswith("DRY_RUN: cannot simulate ") and "binance BTC/USDT 1h" in e
+                                    for e in errors), errors
 
 
 def test_rate_limit_429_waits_and_completes(db_url, taapi_server, loader_env):

@@ -69,12 +69,12 @@ def test_a_batch_that_fails_midway_leaves_nothing_behind(db_url: str, monkeypatc
         calls = {"n": 0}
         original = LoaderRun._watermark
 
-        def failing_watermark(self, ds, part):
+        def failing_watermark(self, *args):
             # Runs after the batch's COPY, inside its transaction: the second batch dies here.
             calls["n"] += 1
             if calls["n"] == 2:
                 raise RuntimeError("simulated failure after COPY")
-            return original(self, ds, part)
+            return original(self, *args)
 
         monkeypatch.setattr(LoaderRun, "_watermark", failing_watermark)
         with pytest.raises(RuntimeError, match="simulated failure"):

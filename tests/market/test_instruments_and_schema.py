@@ -100,6 +100,11 @@ def test_timeframes_and_data_classes_are_seeded(conn) -> None:
     classes = dict(conn.execute("select data_class, retain_for::text from ops.data_classes").fetchall())
     assert classes["market_data"] == "2 years" and classes["system_logs"] == "3 mons"
     assert classes["signals"] == "1 year" and classes["trading"] is None and classes["aggregates"] is None
+    assert classes["candles"] is None  # candles of every timeframe are kept (issue 9, item 4)
+    relations = dict(conn.execute("select relation, data_class from ops.data_class_relations").fetchall())
+    assert relations["market.trades"] == relations["market.quotes"] == "market_data"
+    assert relations["market.candles"] == relations["market.trade_candles_1h"] == "candles"
+    assert relations["market.native_candles_1d"] == "candles"
 
 
 def test_timescaledb_mode_uses_hypertables_and_policies(conn, db_mode) -> None:
@@ -113,7 +118,12 @@ def test_timescaledb_mode_uses_hypertables_and_policies(conn, db_mode) -> None:
     assert {f"trade_candles_{tf}" for tf in ("1m", "5m", "15m", "1h", "4h", "1d")} <= caggs
     jobs = {(r[0], r[1]) for r in conn.execute(
         "select proc_name, hypertable_name from timescaledb_information.jobs where hypertable_schema = 'market'")}
-    assert ("policy_retention", "trades") in jobs and ("policy_compression", "trades") in jobs
+    assert ("policy_compression", "trades") in jobs
+    # Retention is the project's own job (logs its deletions, keeps the continuous aggregates),
+    # not add_retention_policy.
+    assert not [j for j in jobs if j[0] == "policy_retention"]
+    assert conn.execute("select count(*) from timescaledb_information.jobs"
+                        " where proc_schema = 'ops' and proc_name = 'run_retention'").fetchone()[0] == 1
     offsets = dict(conn.execute(
         "select hypertable_name, config ->> 'end_offset' from timescaledb_information.jobs"
         " where proc_name = 'policy_refresh_continuous_aggregate' and hypertable_schema = 'market'").fetchall())

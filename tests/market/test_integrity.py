@@ -99,8 +99,8 @@ def test_plain_mode_retention_deletes_expired_raw_rows_and_keeps_rollups(db_url:
                      " (now() - interval '1 day', %s, 2, 11, 1, 'b')", (iid, iid))
         conn.execute("call market.refresh_rollups()")
         if db_mode == "timescaledb":
-            applied = conn.execute("select * from ops.apply_data_policies()").fetchall()
-            assert ("market.trades", "retention 2 years") in applied
+            applied = [r[1] for r in conn.execute("select * from ops.apply_data_policies()").fetchall()]
+            assert [a for a in applied if a.startswith("retention job ")], applied
             return
         deleted = dict(conn.execute("select * from ops.enforce_retention()").fetchall())
         assert deleted["market.trades"] == 1
