@@ -200,6 +200,9 @@ class EmbeddedCluster:
             "log_min_messages": "warning",
             "log_line_prefix": "'%m [%p] %q%u@%d '",
             "timezone": "'UTC'",
+            # short, selective queries over views with many subplans: JIT compiling costs seconds
+            # (db/ops/V0013__jit_off.sql)
+            "jit": "off",
         }
         # pg_stat_statements feeds ops.top_statements (it ships with the server package).
         preload = ["pg_stat_statements"]

@@ -47,6 +47,21 @@ def test_second_run_applies_nothing(db_url: str, db_mode: str) -> None:
     assert before == after
 
 
+def test_migrated_database_has_jit_off(db_url: str, db_mode: str) -> None:
+    # A clone of the template loses database-level settings: forget V0013 and apply it again.
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("delete from ops.schema_migrations where path = 'db/ops/V0013__jit_off.sql'")
+    report = migrate(db_url, mode=db_mode, log=quiet)
+    assert [rel for rel, _ms in report.applied] == ["db/ops/V0013__jit_off.sql"]
+    with psycopg.connect(db_url) as conn:
+        config = conn.execute(
+            "select s.setconfig from pg_catalog.pg_db_role_setting as s"
+            " join pg_catalog.pg_database as d on d.oid = s.setdatabase"
+            " where d.datname = current_database() and s.setrole = 0"
+        ).fetchone()
+    assert config is not None and "jit=off" in config[0]
+
+
 def test_new_versioned_file_is_applied_once_in_version_order(db_url: str, db_mode: str, tree: Path) -> None:
     write(tree, "ops/V9001__first.sql", "create table ops.mig_probe (step int);\n")
     write(tree, "market/V9002__second.sql", "insert into ops.mig_probe (step) values (2);\n")
