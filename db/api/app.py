@@ -133,6 +133,8 @@ def decode_cursor(token: str, kinds: Sequence[str]) -> list[Any]:
         for value, kind in zip(values, kinds):
             if kind == "time":
                 out.append(dt.datetime.fromisoformat(value))
+            elif kind == "date":
+                out.append(dt.date.fromisoformat(value))
             elif kind == "int":
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise ValueError
@@ -156,8 +158,10 @@ async def fetch_page(pool: AsyncConnectionPool, relation: str, keyset: Keyset, *
                      where: list[tuple[str, str, Any]], limit: int, cursor: str | None,
                      descending: bool) -> dict[str, Any]:
     """Rows of `relation` matching `where` [(column, operator, value)], ordered by the keyset."""
-    clauses = [sql.SQL("{} {} %s").format(sql.Identifier(c), sql.SQL(op)) for c, op, _ in where]
-    params: list[Any] = [v for _, _, v in where]
+    # (column, "is" | "is not", None) is an IS [NOT] NULL test, which takes no parameter
+    clauses = [sql.SQL("{} {} null" if op in ("is", "is not") else "{} {} %s").format(sql.Identifier(c), sql.SQL(op))
+               for c, op, _ in where]
+    params: list[Any] = [v for _, op, v in where if op not in ("is", "is not")]
     if cursor:
         after = decode_cursor(cursor, keyset.kinds)
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in keyset.columns)
@@ -222,6 +226,10 @@ class Catalog:
 
     timeframes: list[str]
     columns: dict[str, list[Column]]
+    functions: frozenset[str] = frozenset()
+
+    def has_function(self, name: str) -> bool:
+        return name in self.functions
 
     @classmethod
     def read(cls, conn: psycopg.Connection, relations: Sequence[str]) -> "Catalog":
@@ -233,17 +241,26 @@ class Catalog:
                 if conn.execute("select to_regclass(%s) is not null", (rel,)).fetchone()[0]}
         for tf in tfs:
             cols[f"bi.candles_{tf}"] = view_columns(conn, f"bi.candles_{tf}")
-        return cls(timeframes=tfs, columns=cols)
+        functions = frozenset(r[0] for r in conn.execute(
+            "select n.nspname || '.' || p.proname from pg_catalog.pg_proc as p"
+            " join pg_catalog.pg_namespace as n on n.oid = p.pronamespace where n.nspname = 'bi'").fetchall())
+        return cls(timeframes=tfs, columns=cols, functions=functions)
 
 
 RELATIONS = ("bi.indicator_values", "signals.raw_signals", "bi.trading_signals")
+
+
+def _relations() -> tuple[str, ...]:
+    from db.api.trading import RELATIONS as TRADING
+
+    return RELATIONS + TRADING
 
 
 def create_app(url: str | None = None) -> FastAPI:
     url = url or api_database_url()
     try:
         with psycopg.connect(url, options=SESSION_OPTIONS) as conn:
-            catalog = Catalog.read(conn, RELATIONS)
+            catalog = Catalog.read(conn, _relations())
     except psycopg.OperationalError as exc:
         from db.connection import ConfigurationError
 
@@ -272,6 +289,9 @@ def create_app(url: str | None = None) -> FastAPI:
     app.state.catalog = catalog
     _install_error_handlers(app)
     _market_routes(app, pool, catalog)
+    from db.api.trading import trading_routes
+
+    trading_routes(app, pool, catalog)
     _health_routes(app, pool)
     return app
 

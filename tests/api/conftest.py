@@ -49,6 +49,12 @@ def api_db(module_db_url: str) -> str:
             " select 'taapi', 'binance', 'BTC/USDT', '1h', 'rsi', 'rsi_14', '{}', 40 + g, '{}',"
             " now() - g * interval '1 hour', '{}' from generate_series(1, 30) as g"
         )
+    from tests.surface_data import add_fresh_candles, seed_backtest, seed_signals, seed_trading
+
+    add_fresh_candles(module_db_url)
+    seed_signals(module_db_url)
+    seed_trading(module_db_url)
+    seed_backtest(module_db_url)
     return module_db_url
 
 
