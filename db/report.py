@@ -244,10 +244,13 @@ def figure(data: ReportData):
     row = {name: i + 1 for i, name in enumerate(rows)}
     c = data.candles
     t = _naive(c["open_time"])
-    fig.add_trace(go.Candlestick(x=t, open=c["open"], high=c["high"], low=c["low"], close=c["close"],
+    # plain lists, not numpy arrays: plotly would base64-encode those, and the page's data should
+    # read as numbers (a test compares them with the database)
+    fig.add_trace(go.Candlestick(x=t, open=c["open"].tolist(), high=c["high"].tolist(), low=c["low"].tolist(),
+                                 close=c["close"].tolist(),
                                  name="candles", uid="candles"), row=row["price"], col=1)
     for label, overlay, values in series:
-        fig.add_trace(go.Scatter(x=values.index, y=values.to_numpy(), mode="lines", name=label, uid=f"ind:{label}",
+        fig.add_trace(go.Scatter(x=values.index, y=values.tolist(), mode="lines", name=label, uid=f"ind:{label}",
                                  line={"width": 1}), row=row["price" if overlay else "indicators"], col=1)
     bars = c.assign(bar_time=c["open_time"]).set_index("bar_time")
     for direction, symbol, anchor, shift, color in (("BUY", "triangle-up", "low", -1, "#1a9850"),
@@ -257,14 +260,14 @@ def figure(data: ReportData):
             continue
         at = bars.reindex(s["bar_time"])
         pad = (bars["high"] - bars["low"]).median() * 0.4 if len(bars) else 0
-        fig.add_trace(go.Scatter(x=_naive(s["bar_time"]), y=(at[anchor] + shift * pad).to_numpy(), mode="markers",
+        fig.add_trace(go.Scatter(x=_naive(s["bar_time"]), y=(at[anchor] + shift * pad).tolist(), mode="markers",
                                  name=f"{direction} signals", uid=f"signals:{direction}",
-                                 customdata=s["strength"].to_numpy(),
+                                 customdata=s["strength"].tolist(),
                                  marker={"symbol": symbol, "size": 10, "color": color}), row=row["price"], col=1)
     e = data.equity
-    fig.add_trace(go.Scatter(x=_naive(e["bar_time"]), y=e["equity"].astype(float).to_numpy(), mode="lines",
+    fig.add_trace(go.Scatter(x=_naive(e["bar_time"]), y=e["equity"].astype(float).tolist(), mode="lines",
                              name="equity", uid="equity", line={"color": "#4575b4"}), row=row["equity"], col=1)
-    fig.add_trace(go.Scatter(x=_naive(e["bar_time"]), y=e["drawdown"].astype(float).to_numpy(), mode="lines",
+    fig.add_trace(go.Scatter(x=_naive(e["bar_time"]), y=e["drawdown"].astype(float).tolist(), mode="lines",
                              name="drawdown", uid="drawdown", fill="tozeroy", line={"color": "#d73027"}),
                   row=row["drawdown"], col=1)
     fig.update_layout(height=300 + 220 * len(rows), margin={"l": 60, "r": 20, "t": 60, "b": 40},
