@@ -56,3 +56,39 @@ def test_migrations_run_after_the_database_is_healthy() -> None:
 
 def test_env_file_is_git_ignored() -> None:
     assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_grafana_image_port_env_volumes_and_healthcheck() -> None:
+    grafana = COMPOSE["services"]["grafana"]
+    assert re.fullmatch(r"grafana/grafana-oss:\d+\.\d+\.\d+", grafana["image"]), grafana["image"]
+    (port,) = grafana["ports"]
+    assert port == "${TSQ_GRAFANA_BIND:-127.0.0.1}:${TSQ_GRAFANA_PORT:-3000}:3000", "loopback unless told"
+    env = grafana["environment"]
+    assert env["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?"), "no default admin password"
+    assert env["TSQ_GRAFANA_DB_PASSWORD"].startswith("${TSQ_GRAFANA_DB_PASSWORD:?")
+    assert env["GF_USERS_ALLOW_SIGN_UP"] == "false" and env["TSQ_GRAFANA_DB_HOST"] == "db:5432"
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in grafana["volumes"]}
+    assert (ROOT / mounts["/etc/grafana/provisioning"]).is_dir() and (ROOT / mounts["/var/lib/grafana/dashboards"]).is_dir()
+    assert mounts["/var/lib/grafana"] in COMPOSE["volumes"]
+    assert all(v.endswith(":ro") for v in grafana["volumes"] if v.startswith("./"))
+    assert "/api/health" in " ".join(grafana["healthcheck"]["test"]) and grafana["healthcheck"]["retries"] >= 5
+    assert grafana["depends_on"]["db"]["condition"] == "service_healthy"
+    assert grafana["depends_on"]["grafana-login"]["condition"] == "service_completed_successfully"
+
+
+def test_every_variable_the_datasource_file_reads_is_set_for_grafana() -> None:
+    datasource = (ROOT / "grafana/provisioning/datasources/tsquant.yaml").read_text()
+    needed = set(re.findall(r"\$\{([A-Z_]+)\}", datasource))
+    assert needed and needed <= set(COMPOSE["services"]["grafana"]["environment"]), needed
+    assert yaml.safe_load(datasource)["datasources"][0]["user"] == "tsq_grafana"
+
+
+def test_grafana_login_password_is_set_after_migrating_without_a_command_line_secret() -> None:
+    login = COMPOSE["services"]["grafana-login"]
+    assert login["image"] == COMPOSE["services"]["db"]["image"]
+    assert login["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    script = " ".join(login["entrypoint"])
+    assert "alter role tsq_grafana password :'pw'" in script and "$$GRAFANA_DB_PASSWORD" in script
+    assert login["environment"]["GRAFANA_DB_PASSWORD"].startswith("${TSQ_GRAFANA_DB_PASSWORD:?")
+    for name in ("GRAFANA_ADMIN_PASSWORD", "TSQ_GRAFANA_DB_PASSWORD"):
+        assert env_example()[name] == "", f".env.example must not ship {name}"

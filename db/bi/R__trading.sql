@@ -170,13 +170,41 @@ comment on column bi.audit_logs.row_key is 'Key of the row.';
 comment on column bi.audit_logs.old_row is 'Row before.';
 comment on column bi.audit_logs.new_row is 'Row after.';
 
+-- risk.metrics() is security invoker over trading tables analysts cannot read: bi.risk_state
+-- reads it through this definer function, so analysts and BI logins see the state, not the ledger.
+create or replace function bi._risk_metrics()
+returns table (
+    drawdown numeric,
+    daily_pnl numeric,
+    peak_balance numeric,
+    last_balance numeric,
+    equity numeric,
+    day_opening_balance numeric,
+    day_start timestamptz,
+    trading_state text,
+    state_reason text,
+    snapshot_at timestamptz
+)
+language sql
+stable
+security definer
+set search_path = ''
+begin atomic
+    select
+        m.drawdown, m.daily_pnl, m.peak_balance, m.last_balance, m.equity, m.day_opening_balance,
+        m.day_start, m.trading_state, m.state_reason, m.snapshot_at
+    from risk.metrics() as m;
+end;
+
+comment on function bi._risk_metrics() is 'Private: risk.metrics() for bi.risk_state (definer rights).';
+
 create or replace view bi.risk_state as
 select
     m.trading_state, m.state_reason, m.equity, m.last_balance, m.peak_balance, m.drawdown, m.daily_pnl,
     m.day_opening_balance, m.day_start, m.snapshot_at, l.max_position_quantity,
     l.max_instrument_exposure, l.max_total_exposure, l.max_daily_loss_pct, l.max_drawdown_pct,
     l.max_orders_per_window, l.order_rate_window, l.daily_loss_time_zone
-from risk.metrics() as m
+from bi._risk_metrics() as m
 cross join risk.limits as l;
 
 comment on view bi.risk_state is 'The risk state and limits in one row: trading state, equity, drawdown, daily P/L.';

@@ -130,6 +130,7 @@ def test_the_api_login_reads_the_ledger_only_through_bi(api_db):
         for view in ("bi.orders", "bi.positions", "bi.trade_history", "bi.portfolio", "perf.performance_metrics"):
             conn.execute(f"select count(*) from {view}").fetchone()
         conn.execute("select * from bi.trade_summary()").fetchone()
+        assert conn.execute("select trading_state from bi.risk_state").fetchone()[0] == "ACTIVE"
         for table in ("trading.orders", "trading.fills", "trading.portfolio_snapshots", "risk.limits"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"select 1 from {table} limit 1")
