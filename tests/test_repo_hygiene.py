@@ -30,7 +30,7 @@ def test_rollups_cron_cadence_is_the_same_everywhere():
     schedules = {}
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for line in doc.read_text().splitlines():
-            m = re.match(r"^((?:\S+\s+){5})cd \S+ && \S*python -m loaders[ .]rollups\b", line)
+            m = re.match(r"^((?:\S+\s+){5})cd \S+ && \S*(?:python -m loaders[ .]rollups|tsquant rollups)\b", line)
             if m:
                 schedules.setdefault(" ".join(m.group(1).split()), []).append(doc.name)
     assert len(schedules) == 1, f"the rollups job is scheduled differently: {schedules}"

@@ -326,13 +326,13 @@ ERROR_RESPONSES = {
 }
 
 
-async def resolve_instrument(pool: AsyncConnectionPool, exchange: str | None, symbol: str) -> tuple[str, str]:
-    """(exchange, canonical symbol) of a symbol given in any registered spelling."""
+async def resolve_instrument(pool: AsyncConnectionPool, exchange: str | None, symbol: str) -> tuple[str, str, int]:
+    """(exchange, canonical symbol, instrument_id) of a symbol given in any registered spelling."""
     exchange = text_param(exchange, "exchange")
     symbol = text_param(symbol, "symbol") or ""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "select distinct i.exchange, i.symbol from market.instruments as i"
+            "select distinct i.exchange, i.symbol, i.instrument_id from market.instruments as i"
             " where (i.symbol = %(s)s or i.exchange_symbol = %(s)s) and (%(e)s::text is null or i.exchange = %(e)s)",
             {"s": symbol, "e": exchange},
         )
@@ -343,7 +343,7 @@ async def resolve_instrument(pool: AsyncConnectionPool, exchange: str | None, sy
     if len(found) > 1:
         names = ", ".join(sorted(r["exchange"] for r in found))
         raise ApiError(422, f"{symbol} exists on {names}: give exchange")
-    return found[0]["exchange"], found[0]["symbol"]
+    return found[0]["exchange"], found[0]["symbol"], found[0]["instrument_id"]
 
 
 def _market_routes(app: FastAPI, pool: AsyncConnectionPool, catalog: Catalog) -> None:
@@ -365,8 +365,9 @@ def _market_routes(app: FastAPI, pool: AsyncConnectionPool, catalog: Catalog) ->
                                      description="asc (default with start) or desc (default without: the latest bars first)."),
         limit: int = LimitQuery, cursor: Optional[str] = CursorQuery,
     ):
-        ex, sym = await resolve_instrument(pool, exchange, symbol)
-        where: list = [("exchange", "=", ex), ("symbol", "=", sym)]
+        _ex, _sym, instrument_id = await resolve_instrument(pool, exchange, symbol)
+        # by id: the views' instrument_id reaches the candles' index (exchange/symbol come from a join)
+        where: list = [("instrument_id", "=", instrument_id)]
         time_range(where, "open_time", start, end)
         descending = (order or ("asc" if start else "desc")) == "desc"
         return await fetch_page(pool, f"bi.candles_{timeframe}", Keyset(("open_time",), ("time",)),
@@ -384,7 +385,7 @@ def _market_routes(app: FastAPI, pool: AsyncConnectionPool, catalog: Catalog) ->
             start: Optional[dt.datetime] = StartQuery, end: Optional[dt.datetime] = EndQuery,
             limit: int = LimitQuery, cursor: Optional[str] = CursorQuery,
         ):
-            ex, sym = await resolve_instrument(pool, exchange, symbol)
+            ex, sym, _iid = await resolve_instrument(pool, exchange, symbol)
             where: list = [("exchange", "=", ex), ("symbol", "=", sym), ("timeframe", "=", timeframe)]
             if indicator:
                 where.append(("indicator", "=", text_param(indicator, "indicator")))
