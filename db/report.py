@@ -324,9 +324,12 @@ def write_html(data: ReportData, path: Path) -> None:
 
 def write_png(data: ReportData, path: Path) -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
+    import logging
+
     import matplotlib
 
     matplotlib.use("Agg")
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # the style's semibold falls back to bold
     import mplfinance as mpf
     import numpy as np
 

@@ -106,6 +106,32 @@ def show_indicators(conn) -> None:
           + ", ".join(f"{ex} {sym} {n}/{total}" for ex, sym, n, total in gaps))
 
 
+def show_report(conn) -> None:
+    """tsquant report of the instrument with the most 1h bars, and how to open the API."""
+    heading("report (tsquant report) and the HTTP API")
+    row = conn.execute("select exchange, symbol, min(open_time), max(open_time) from bi.candles_1h"
+                       " group by 1, 2 order by count(*) desc, 1, 2 limit 1").fetchone()
+    if row is None:
+        print("no 1h candles: no report")
+        return
+    exchange, symbol, first, last = row
+    strategy = "rsi_reversion"
+    if conn.execute("select to_regclass('bi.trading_signals') is not null").fetchone()[0]:
+        found = conn.execute("select signal_source from bi.trading_signals where exchange = %s and symbol = %s"
+                             " and timeframe = '1h' group by 1 order by count(*) desc limit 1", (exchange, symbol)).fetchone()
+        strategy = found[0] if found else strategy
+    from datetime import timedelta
+    from pathlib import Path
+
+    from db.report import read, write_report
+
+    data = read(conn, symbol=symbol, exchange=exchange, timeframe="1h", strategy=strategy, start=first,
+                end=last + timedelta(hours=1))
+    html, png = write_report(data, Path("reports") / "demo")
+    print(f"report: {html.resolve()} (open it in a browser; no network needed), picture {png}")
+    print("API:    tsquant api   then open http://127.0.0.1:8000/docs (read-only, login tsq_api)")
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with connect() as conn:
@@ -125,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             started = conn.execute("select clock_timestamp()").fetchone()[0]
             print("\n".join(after_rollups(conn, started) or ["no job was due"]))
             print(health_lines(conn)[-1])
+        show_report(conn)
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0
 
