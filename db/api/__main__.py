@@ -15,7 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     args = p.parse_args(argv)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    # keep-alive longer than uvicorn's 5 s: a client's pooled connection is not closed under it
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", timeout_keep_alive=30)
     return 0
 
 
