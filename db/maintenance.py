@@ -3,9 +3,10 @@
     tsquant maintenance [--all] [--no-policies] [--no-vacuum] [--no-reindex] [--dry-run]
 
 1. Policies. Plain PostgreSQL mode: the rollups (market.refresh_rollups) and the retention of
-   ops.data_classes (ops.enforce_retention) — what TimescaleDB's policies do in the other mode.
-   TimescaleDB mode: every policy job that is overdue or whose last run failed is run now, in the
-   foreground (`CALL run_job`), so a stuck background scheduler does not stop them (DESIGN §11).
+   ops.data_classes (ops.run_retention) — what TimescaleDB's policies do in the other mode.
+   TimescaleDB mode: every policy job that ops.job_health shows failing or overdue runs now in the
+   foreground (loaders.maintenance.run_due_jobs, as the rollups command does), so a stuck
+   background scheduler does not stop them (DESIGN §11).
 2. VACUUM (ANALYZE) of every table of the project's schemas (and TimescaleDB chunks) that has dead
    rows, changes since its last analyze, or was never analyzed; --all for every table.
 3. Indexes: an invalid index (a failed CREATE INDEX CONCURRENTLY) and a B-tree whose leaves are
@@ -78,26 +79,31 @@ def indexes_to_rebuild(conn: psycopg.Connection, min_bytes: int, below_density: 
 
 def run_policies(conn: psycopg.Connection, mode: str, dry_run: bool, summary: Summary) -> None:
     if mode == "postgresql":
+        # ops.run_retention records its run for ops.job_health (the 'retention' command job)
         steps = [("rollups (market.refresh_rollups)", "call market.refresh_rollups()"),
-                 ("retention (ops.enforce_retention)", "select count(*) from ops.enforce_retention()")]
+                 ("retention (ops.run_retention)", "call ops.run_retention()")]
         for label, statement in steps:
-            if not dry_run:
-                conn.execute(statement)
-            summary.policies.append(label)
+            try:
+                if not dry_run:
+                    conn.execute(statement)
+                summary.policies.append(label)
+            except psycopg.Error as exc:
+                summary.failures.append(f"{label}: {exc.diag.message_primary or exc}")
         return
-    jobs = conn.execute(
-        "select j.job_id, j.application_name, coalesce(s.last_run_status, 'never run') from timescaledb_information.jobs as j"
-        " left join timescaledb_information.job_stats as s using (job_id)"
-        " where j.job_id >= 1000 and j.scheduled and (s.last_run_status = 'Failed' or s.next_start is null"
-        " or s.next_start < now() - interval '1 minute') order by j.job_id").fetchall()
-    for job_id, name, status in jobs:
-        label = f"job {job_id} {name} ({status})"
-        try:
-            if not dry_run:
-                conn.execute("call public.run_job(%s)", (job_id,))
+    if dry_run:
+        due = conn.execute("select job_id, job from ops.job_health where job_id is not null and scheduled"
+                           " and (failing or overdue) order by job_id").fetchall()
+        summary.policies += [f"job {job_id} {job}" for job_id, job in due]
+        return
+    # the same foreground runner as the rollups cron command (records each run in ops.events)
+    from loaders.maintenance import run_due_jobs
+
+    for run in run_due_jobs(conn):
+        label = f"job {run.job_id} {run.job}"
+        if run.error:
+            summary.failures.append(f"{label}: {run.error}")
+        else:
             summary.policies.append(label)
-        except psycopg.Error as exc:
-            summary.failures.append(f"{label}: {exc.diag.message_primary or exc}")
 
 
 def vacuum(conn: psycopg.Connection, everything: bool, dry_run: bool, summary: Summary) -> None:

@@ -76,7 +76,10 @@ def test_sparse_index_is_rebuilt_and_tables_vacuumed(sparse_db, db_mode):
     assert "market.maint_probe" in event["vacuumed"] and event["failures"] == []
     assert any(r.startswith("market.maint_probe_pkey") for r in event["reindexed"])
     if db_mode == "postgresql":
-        assert event["policies"] == ["rollups (market.refresh_rollups)", "retention (ops.enforce_retention)"]
+        assert event["policies"] == ["rollups (market.refresh_rollups)", "retention (ops.run_retention)"]
+        with psycopg.connect(sparse_db, autocommit=True) as conn:  # the retention run is on record
+            assert conn.execute("select last_run_status from ops.job_health where job = 'retention'"
+                                ).fetchone()[0] == "succeeded"
     else:
         assert all(p.startswith("job ") for p in event["policies"])
 
