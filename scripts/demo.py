@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         if conn.execute("select ops.database_mode() = 'timescaledb'").fetchone()[0]:
             # What cron's `python -m loaders rollups` does when the scheduler does not run the jobs
             heading("the cron path: failing and overdue jobs run in the foreground (loaders.maintenance)")
-            started = conn.execute("select clock_timestamp()").fetchone()[0]
-            print("\n".join(after_rollups(conn, started) or ["no job was due"]))
+            jobs_started = conn.execute("select clock_timestamp()").fetchone()[0]
+            print("\n".join(after_rollups(conn, jobs_started) or ["no job was due"]))
             print(health_lines(conn)[-1])
         show_report(conn)
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
