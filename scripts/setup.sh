@@ -84,9 +84,9 @@ fi
 # The `tsquant` command (pyproject.toml [project.scripts]): this checkout, editable, re-installed
 # when pyproject.toml changes or the command points at another checkout.
 cli_stamp="$VENV/.tsquant-$(sha256sum pyproject.toml | cut -c1-16)"
-installed_from=$(cd / && env -u PYTHONPATH "$PWD/$VENV/bin/python" -c \
-    'import db, os; print(os.path.dirname(os.path.dirname(db.__file__)))' 2>/dev/null || true)
-[[ "$VENV" = /* ]] && installed_from=$(cd / && env -u PYTHONPATH "$VENV/bin/python" -c \
+venv_python="$VENV/bin/python"
+[[ "$venv_python" = /* ]] || venv_python="$PWD/$venv_python"
+installed_from=$(cd / && env -u PYTHONPATH "$venv_python" -c \
     'import db, os; print(os.path.dirname(os.path.dirname(db.__file__)))' 2>/dev/null || true)
 if [ ! -f "$cli_stamp" ] || [ ! -x "$VENV/bin/tsquant" ] || [ "$installed_from" != "$PWD" ]; then
     echo "setup: installing the tsquant command into $VENV"
