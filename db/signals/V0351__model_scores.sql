@@ -30,5 +30,8 @@ comment on column signals.model_scores.scored_at is 'When the row was written.';
 
 create index model_scores_bar_idx on signals.model_scores (instrument_id, timeframe, bar_time);
 
+-- Re-scoring a window replaces its rows: the trader (the scorer's role) may delete them.
+grant delete on signals.model_scores to tsq_trader;
+
 insert into ops.data_class_relations (relation, data_class, time_column)
 values ('signals.model_scores', 'signals', 'scored_at');

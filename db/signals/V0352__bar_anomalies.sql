@@ -61,5 +61,8 @@ comment on column signals.bar_anomalies.is_anomaly is 'Flagged as an anomaly (de
 
 create index bar_anomalies_run_idx on signals.bar_anomalies (run_id);
 
+-- A new run replaces the rows of its window: the trader (the scorer's role) may delete them.
+grant delete on signals.bar_anomalies to tsq_trader;
+
 insert into ops.data_class_relations (relation, data_class, time_column)
 values ('signals.anomaly_runs', 'signals', 'detected_at');

@@ -3,7 +3,7 @@
 Rows are grouped by which nullable columns are NULL; each group is one numpy structured array
 whose bytes are exactly the COPY BINARY tuple layout (big-endian field lengths and values), so
 1M rows serialise in tens of milliseconds. Supported column types: timestamptz (int64
-microseconds since the Unix epoch), int4, int8, float8, char(1) (single ASCII characters) and
+microseconds since the Unix epoch), int4, int8, float8, boolean, char(1) (single ASCII characters) and
 text (a numpy bytes array, UTF-8; rows are also grouped by each text value's length, so a column
 of few distinct lengths, such as a timeframe, costs nothing extra).
 
@@ -21,8 +21,8 @@ HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big
 TRAILER = (-1).to_bytes(2, "big", signed=True)
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds
 
-_DTYPES = {"timestamptz": ">i8", "int4": ">i4", "int8": ">i8", "float8": ">f8", "char1": "S1"}
-_SIZES = {"timestamptz": 8, "int4": 4, "int8": 8, "float8": 8, "char1": 1}
+_DTYPES = {"timestamptz": ">i8", "int4": ">i4", "int8": ">i8", "float8": ">f8", "char1": "S1", "bool": "?"}
+_SIZES = {"timestamptz": 8, "int4": 4, "int8": 8, "float8": 8, "char1": 1, "bool": 1}
 
 
 def _null_mask(kind: str, values: np.ndarray) -> np.ndarray:
