@@ -425,12 +425,11 @@ class MLPipeline:
             foreign = [t for t in untrusted if not t.startswith(TRUSTED_MODULES)]
             if foreign:
                 raise ArtifactError(f"model artifact {path} holds types that are not trusted: {', '.join(foreign)}")
-            blob = sio.load(path, trusted=untrusted)
-            meta, model = json.loads(blob["meta"]), blob["model"]
+            meta, model = _unpack(sio.load(path, trusted=untrusted), path)
         elif fmt == "pickle":
             with open(path, "rb") as fh:
                 blob = pickle.load(fh)  # noqa: S301 - XGBoost only, hash-checked against the registry
-            meta, model = json.loads(blob["meta"]), blob["model"]
+            meta, model = _unpack(blob, path)
         elif fmt == "torch":
             from models_py import sequence
 
@@ -481,6 +480,20 @@ class MLPipeline:
             per_feature = values.mean(axis=tuple(i for i in range(values.ndim) if i != 1))
             out["shap"] = {name: float(v) for name, v in zip(names, per_feature)}
         return out
+
+
+META_KEYS = {"model_type", "params", "label_horizon", "random_state", "feature_names", "classes"}
+
+
+def _unpack(blob: Any, path: Path) -> tuple[dict[str, Any], Any]:
+    """(metadata, model) of a loaded artifact written by MLPipeline.save."""
+    try:
+        meta = json.loads(blob["meta"]) if blob.get("format") == "tsquant-mlpipeline-1" else None
+    except (AttributeError, TypeError, ValueError):
+        meta = None
+    if not isinstance(meta, dict) or not META_KEYS <= meta.keys() or meta["model_type"] not in MODEL_TYPES:
+        raise ArtifactError(f"model artifact {path} was not written by MLPipeline.save")
+    return meta, blob["model"]
 
 
 def _jsonable(value: Any) -> Any:

@@ -133,7 +133,8 @@ class SequenceClassifier:
             raise ModelError("the sequence model is not trained")
         with torch.no_grad():
             logits = self.net(self._prepare(X))
-            return torch.softmax(logits, dim=1).double().numpy()
+            proba = torch.softmax(logits, dim=1).double().numpy()
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def _state(self) -> dict[str, Any]:
         return {"kind": self.kind, "n_classes": self.n_classes, "random_state": self.random_state,

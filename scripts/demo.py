@@ -125,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             started = conn.execute("select clock_timestamp()").fetchone()[0]
             print("\n".join(after_rollups(conn, started) or ["no job was due"]))
             print(health_lines(conn)[-1])
+    heading("scorer: train on the demo features, score, ML signals, anomalies (models_py)")
+    from models_py.demo import run_demo as run_scorer_demo
+    print("\n".join(run_scorer_demo(database_url())))
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0
 

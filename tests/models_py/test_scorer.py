@@ -425,3 +425,22 @@ def test_cli_train_score_anomaly_export_models_and_their_errors(clone_of_marts, 
     artifact.write_bytes(artifact.read_bytes() + b"x")
     out = _cli(url, "score", "--model", "cli_rf@1")
     assert out.returncode == 1 and "refusing to load a file that changed since training" in out.stderr
+
+
+def test_demo_trains_scores_and_shows_the_ml_signals(clone_of_marts, tmp_path):
+    from models_py.demo import run_demo
+
+    url, _, _ = clone_of_marts
+    lines = run_demo(url, artifact_dir=tmp_path)
+    text = "\n".join(lines)
+    with psycopg.connect(url) as conn:
+        model_id, bars = conn.execute("select model_id, training_rows from signals.model_registry"
+                                      " where model_name = 'demo_hgb_1m'").fetchone()
+        scores = conn.execute("select count(*) from signals.model_scores where model_id = %s", (model_id,)).fetchone()[0]
+        ml = conn.execute("select count(*) from bi.trading_signals where signal_source = 'demo_hgb_1m'").fetchone()[0]
+        above = conn.execute("select count(*) from signals.model_scores where model_id = %s and class in (1, -1)"
+                             " and probability > 0.55", (model_id,)).fetchone()[0]
+    assert f"trained demo_hgb_1m@1 (hist_gradient_boosting) on {bars} 1m bars of 2 instruments" in text
+    assert f"-> {scores} rows in signals.model_scores" in text
+    assert ml == above and "ML trading signals (bi.trading_signals" in text
+    assert "anomalies (Isolation Forest, contamination 1%)" in text and "flagged, e.g. testex:" in text

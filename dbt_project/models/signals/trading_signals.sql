@@ -2,34 +2,13 @@
 -- strategies' signals and the ML models' signals (signals.ml_signals).
 {{ config(materialized='view', schema='bi') }}
 
-select
-    symbol,
-    instrument_id,
-    exchange,
-    timeframe,
-    signal_type,
-    signal_source,
-    direction,
-    strength,
-    confidence,
-    parameters,
-    bar_time,
-    signal_time,
-    generated_at
+{%- set columns = [
+    'symbol', 'instrument_id', 'exchange', 'timeframe', 'signal_type', 'signal_source', 'direction',
+    'strength', 'confidence', 'parameters', 'bar_time', 'signal_time', 'generated_at',
+] %}
+
+select {{ columns | join(', ') }}
 from {{ ref('strategy_signals') }}
 union all
-select
-    symbol,
-    instrument_id,
-    exchange,
-    timeframe,
-    signal_type,
-    signal_source,
-    direction,
-    strength,
-    confidence,
-    parameters,
-    bar_time,
-    signal_time,
-    generated_at
+select {{ columns | join(', ') }}
 from {{ ref('ml_signals') }}
