@@ -27,7 +27,7 @@ import importlib.util
 import json
 import pickle
 import platform
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -248,8 +248,7 @@ class MLPipeline:
 
             return sequence.SequenceClassifier(self.model_type, n_classes=len(self.classes_),
                                                random_state=self.random_state, **params)
-        est = make_estimator(self.model_type, {k: v for k, v in params.items()}, self.random_state)
-        return est
+        return make_estimator(self.model_type, dict(params), self.random_state)
 
     def _fit_model(self, X: np.ndarray, y_idx: np.ndarray, params=None):
         model = self._new_model(params)
@@ -503,7 +502,3 @@ def _jsonable(value: Any) -> Any:
         return list(value)
     return str(value)
 
-
-def iter_chunks(n: int, size: int) -> Iterator[slice]:
-    for start in range(0, n, size):
-        yield slice(start, min(n, start + size))
