@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup db-up db-down db-status db-url db-psql migrate dbt demo test lint bench lock clean-db
+.PHONY: help setup db-up db-down db-status db-url db-psql migrate dbt demo test test-torch lint bench lock clean-db
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ demo: migrate ## start the database, migrate, run the pipeline on bundled data, 
 
 test: db-up ## run the whole suite: pytest, pg_prove, plpgsql_check, sqlfluff (both database modes)
 	@TSQ_RECORD_TESTS=$${TSQ_RECORD_TESTS:-$(RECORD_TESTS)} scripts/run-tests.sh
+
+test-torch: setup ## optional PyTorch extra: install the CPU build (requirements-torch.txt), test the sequence models
+	@$(PY) -m pip install -q -r requirements-torch.txt && $(PY) -m pytest -q -p no:cacheprovider tests/models_py/test_sequence_torch.py
 
 lint: setup ## sqlfluff over db/ and dbt_project/
 	@$(VENV)/bin/sqlfluff lint db dbt_project --processes 2

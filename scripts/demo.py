@@ -151,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             jobs_started = conn.execute("select clock_timestamp()").fetchone()[0]
             print("\n".join(after_rollups(conn, jobs_started) or ["no job was due"]))
             print(health_lines(conn)[-1])
+    heading("scorer: train on the demo features, score, ML signals, anomalies (models_py)")
+    from models_py.demo import run_demo as run_scorer_demo
+    print("\n".join(run_scorer_demo(database_url())))
+    with connect(autocommit=True) as conn:
         show_report(conn)
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0

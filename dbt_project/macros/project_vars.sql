@@ -9,3 +9,8 @@
     {%- set value = var('label_horizons', [1, 5, 20]) -%}
     {{ return([1, 5, 20] if value is string else value) }}
 {%- endmacro %}
+
+{% macro ml_signal_threshold() -%}
+    {%- set value = var('ml_signal_threshold', 0.6) -%}
+    {{ return(0.6 if value is string else value | float) }}
+{%- endmacro %}
