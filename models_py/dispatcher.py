@@ -173,7 +173,7 @@ class _Decided(Exception):
 def _quantize(value: Decimal, tick: Decimal | None) -> Decimal:
     if not tick:
         return value
-    return (value / tick).to_integral_value(ROUND_HALF_EVEN) * tick
+    return ((value / tick).to_integral_value(ROUND_HALF_EVEN) * tick).quantize(tick)
 
 
 def _fmt(value: Any) -> str:
