@@ -125,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             started = conn.execute("select clock_timestamp()").fetchone()[0]
             print("\n".join(after_rollups(conn, started) or ["no job was due"]))
             print(health_lines(conn)[-1])
+    heading("dispatch: the allowed signals to the paper broker (orders, fills, positions, risk)")
+    from models_py.dispatch_demo import demo_lines
+    print("\n".join(demo_lines(database_url())))
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -254,3 +254,29 @@ def test_dry_run_paper_records_without_orders_or_fills(db_url, capsys, monkeypat
     assert (request["side"], request["quantity"], request["stop_loss"], request["take_profit"]) == \
         ("buy", "200.00", "99.00", "102.00")
     assert "would have been sent (DRY_RUN)" in capsys.readouterr().out
+
+
+def test_demo_dispatches_allowed_signals_and_shows_the_ledger(db_url):
+    from models_py.dispatch_demo import demo_lines
+
+    old = datetime(2024, 8, 1, 12, 0, tzinfo=timezone.utc)      # a replay: prices far older than max_price_age
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        iid = conn.execute("select market.register_instrument('binance', 'BTCUSDT', p_candle_source => 'native')"
+                           ).fetchone()[0]                       # no trading specs: the demo gives it some
+        h.insert_candles(conn, iid, [(old + timedelta(minutes=k), 100 + k, 101 + k, 99 + k, 100 + k, 10)
+                                     for k in range(20)])
+        h.create_signal_table(conn)
+        h.add_signal(conn, iid, "BUY", old + timedelta(minutes=5), close=105.0)
+        h.add_signal(conn, iid, "BUY", old + timedelta(minutes=6), close=106.0)
+        conn.execute(f"create view bi.trading_signals as select * from {h.SIGNAL_TABLE}")
+    lines = demo_lines(db_url)
+    text = "\n".join(lines)
+    assert "set for binance:BTC/USDT" in text
+    assert "dispatcher (paper, live): 1 orders, 1 refused" in text and "refused: 1 × already long" in text
+    assert "fills (newest) (1)" in text and "open positions (bi.open_positions) (1)" in text
+    assert "risk state (risk.metrics) (1)" in text and "ACTIVE" in text
+    # the fill: the open of the bar at the signal's time (105) plus 5 bps; 10000 × 0.01 / 1.05 stop = 95.23809… floored to the 0.0001 step
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("select quantity, price from trading.fills").fetchone() == \
+            (Decimal("95.2380"), Decimal(105) * (1 + SLIP))
+    assert "dispatcher (paper, live): 0 orders, 0 refused" in "\n".join(demo_lines(db_url))
