@@ -45,6 +45,15 @@ def flat_candles(conn: psycopg.Connection, instrument_id: int, price: float, min
                                          for k in range(minutes)])
 
 
+def market_with_signals(conn: psycopg.Connection, exchange: str, prices: dict[str, float]) -> list[int]:
+    """Instruments at flat, fresh prices, and an empty signal table; their ids in order."""
+    ids = [register(conn, exchange, symbol) for symbol in prices]
+    for iid, price in zip(ids, prices.values()):
+        flat_candles(conn, iid, price)
+    create_signal_table(conn)
+    return ids
+
+
 def create_signal_table(conn: psycopg.Connection) -> None:
     conn.execute("create schema if not exists test_dispatch")
     conn.execute(f"""create table if not exists {SIGNAL_TABLE} (

@@ -30,11 +30,7 @@ def scene(db_url, monkeypatch):
     monkeypatch.delenv("DRY_RUN", raising=False)
     monkeypatch.delenv("TSQ_SECRETS_FILE", raising=False)
     with psycopg.connect(db_url, autocommit=True) as conn:
-        eur = h.register(conn, "mt5", "EURUSD")
-        gbp = h.register(conn, "mt5", "GBPUSD")
-        h.flat_candles(conn, eur, 100.0)
-        h.flat_candles(conn, gbp, 200.0)
-        h.create_signal_table(conn)
+        eur, gbp = h.market_with_signals(conn, "mt5", {"EURUSD": 100.0, "GBPUSD": 200.0})
     bridge = FakeBridge({"EURUSD": SymbolSpec(Decimal("99.99"), Decimal("100.01")),
                          "GBPUSD": SymbolSpec(Decimal("199.98"), Decimal("200.02"))},
                         api_key=KEY, balance=Decimal(100_000))

@@ -210,11 +210,7 @@ def test_paper_limit_orders_fill_partly_per_bar_volume_then_expire(limit_scene, 
 
 def test_risk_state_refuses_entries_but_not_exits(db_url, capsys):
     with psycopg.connect(db_url, autocommit=True) as conn:
-        a = h.register(conn, "testex", "AAA/USDT")
-        b = h.register(conn, "testex", "BBB/USDT")
-        h.flat_candles(conn, a, 100.0)
-        h.flat_candles(conn, b, 50.0)
-        h.create_signal_table(conn)
+        a, b = h.market_with_signals(conn, "testex", {"AAA/USDT": 100.0, "BBB/USDT": 50.0})
         now = h.minute(datetime.now(timezone.utc))
         h.add_signal(conn, a, "BUY", now - timedelta(minutes=10), close=100.0)
     args = ["--once", "--url", db_url, "--signals", h.SIGNAL_TABLE, "--since", "2000-01-01"]
@@ -237,9 +233,7 @@ def test_risk_state_refuses_entries_but_not_exits(db_url, capsys):
 
 def test_dry_run_paper_records_without_orders_or_fills(db_url, capsys, monkeypatch):
     with psycopg.connect(db_url, autocommit=True) as conn:
-        a = h.register(conn, "testex", "AAA/USDT")
-        h.flat_candles(conn, a, 100.0)
-        h.create_signal_table(conn)
+        (a,) = h.market_with_signals(conn, "testex", {"AAA/USDT": 100.0})
         h.add_signal(conn, a, "BUY", h.minute(datetime.now(timezone.utc)) - timedelta(minutes=5), close=100.0, atr=0.5)
         conn.execute("select trading.record_portfolio_snapshot(20000, 20000)")
     monkeypatch.setenv("DRY_RUN", "1")
