@@ -40,14 +40,14 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from db.connection import connect, redact
+from db.connection import connect
 from db.errors import EXIT_FAILED, EXIT_OK, UserError, run_main
 from loaders.core.config import ConfigError, Environment
 from loaders.core.http import Redactor
 from loaders.core.ingest import Counts
 from loaders.core.runs import LoaderRun
 from models_py.brokers.base import (
-    ACCEPTED, NOT_SENT, REJECTED, UNKNOWN, Account, Broker, BrokerAuthError, BrokerError, BrokerOrder, LedgerOrder,
+    ACCEPTED, NOT_SENT, REJECTED, Account, Broker, BrokerAuthError, BrokerError, BrokerOrder, LedgerOrder,
     OrderRequest, SendOutcome, jsonable,
 )
 

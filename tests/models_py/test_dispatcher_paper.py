@@ -5,12 +5,18 @@ Independent oracles: the decision rule and MetaTrader sizing recomputed in Pytho
 signals, fills at the next 1m bar's open with slippage and fees recomputed from the candles, and
 an average-cost book of positions, realized P/L, equity and round trips. Also limit orders
 (partial fills capped by the bar volume, expiry), the risk state refusing entries but not exits,
-and DRY_RUN."""
+DRY_RUN, the demo, and the loop mode stopped by SIGTERM."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 
 import pandas as pd
 import psycopg
@@ -41,7 +47,8 @@ def built(template_db, worker_tag, tmp_path_factory):
     """A database with signals from dbt over candles that end now; yields (url, start)."""
     name = f"tsq_paper_{worker_tag}"
     url = _clone(template_db, name)
-    end = pd.Timestamp(datetime.now(timezone.utc)).floor("min")
+    # 4-hour aligned (40 h of bars), so every run sees the same 15m/1h/4h bars and signals
+    end = pd.Timestamp(datetime.now(timezone.utc)).floor("4h")
     start = end - pd.Timedelta(minutes=BARS)
     with psycopg.connect(url, autocommit=True) as conn:
         ids = []
@@ -274,3 +281,51 @@ def test_demo_dispatches_allowed_signals_and_shows_the_ledger(db_url):
         assert conn.execute("select quantity, price from trading.fills").fetchone() == \
             (Decimal("95.2380"), Decimal(105) * (1 + SLIP))
     assert "dispatcher (paper, live): 0 orders, 0 refused" in "\n".join(demo_lines(db_url))
+
+
+def test_loop_mode_runs_passes_until_sigterm(db_url):
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        (a,) = h.market_with_signals(conn, "testex", {"AAA/USDT": 100.0})
+        h.add_signal(conn, a, "BUY", h.minute(datetime.now(timezone.utc)) - timedelta(minutes=4), close=100.0)
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "models_py.dispatcher", "--loop", "--every", "0.5", "--url", db_url,
+                             "--signals", h.SIGNAL_TABLE, "--since", "2000-01-01", "--quiet"], cwd=root,
+                            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with psycopg.connect(db_url) as conn:
+                if conn.execute("select count(*) from ops.loader_runs where status = 'succeeded'").fetchone()[0] >= 3:
+                    break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    with psycopg.connect(db_url) as conn:
+        runs = conn.execute("select status, count(*) from ops.loader_runs group by 1").fetchall()
+        orders = conn.execute("select count(*) from trading.orders").fetchone()[0]
+    assert dict(runs).get("succeeded", 0) >= 3 and "running" not in dict(runs) and orders == 1
+    assert out.splitlines()[0].startswith("dispatcher (paper, live): 1 orders")
+    assert all(line.startswith("dispatcher (paper, live): 0 orders") for line in out.splitlines()[1:])
+
+
+def test_live_mode_acts_only_on_signals_younger_than_one_bar(db_url):
+    now = datetime.now(timezone.utc)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        a, b, c = h.market_with_signals(conn, "testex", {"AAA/USDT": 100.0, "BBB/USDT": 50.0, "CCC/USDT": 20.0})
+        h.add_signal(conn, a, "BUY", now - timedelta(seconds=20), close=100.0)                  # 1m, fresh
+        h.add_signal(conn, b, "BUY", now - timedelta(minutes=3), close=50.0)                    # 1m, 3 bars old
+        h.add_signal(conn, c, "BUY", now - timedelta(minutes=10), close=20.0, timeframe="15m")  # 15m, fresh
+        h.add_signal(conn, c, "SELL", now + timedelta(minutes=1), close=20.0)                   # not yet
+    assert dispatcher.run_main(dispatcher.main, ["--once", "--url", db_url, "--signals", h.SIGNAL_TABLE]) == 0
+    with psycopg.connect(db_url) as conn:
+        decided = conn.execute("select instrument_id, timeframe, direction from trading.dispatches order by 1").fetchall()
+    assert decided == [(a, "1m", "BUY"), (c, "15m", "BUY")]
+    assert dispatcher.run_main(dispatcher.main, ["--once", "--url", db_url, "--signals", h.SIGNAL_TABLE,
+                                                 "--max-age-bars", "4"]) == 0
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("select count(*) from trading.dispatches where instrument_id = %s", (b,)).fetchone() == (1,)
