@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     heading("scorer: train on the demo features, score, ML signals, anomalies (models_py)")
     from models_py.demo import run_demo as run_scorer_demo
     print("\n".join(run_scorer_demo(database_url())))
+    heading("dispatch: the allowed signals to the paper broker (orders, fills, positions, risk)")
+    from models_py.dispatch_demo import demo_lines
+    print("\n".join(demo_lines(database_url())))
     with connect(autocommit=True) as conn:
         show_report(conn)
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")

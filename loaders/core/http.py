@@ -49,6 +49,7 @@ class HttpError(RuntimeError):
 
     exit_code = 1  # a failed run (db/errors.py)
     status: int | None = None  # the HTTP status of the answer that ended the request, if any
+    retry_after: float | None = None  # the Retry-After of that answer (throttled), if any
 
 
 class SourceError(HttpError):
@@ -304,6 +305,13 @@ class HttpClient:
         """POST used as a read (taapi bulk computes, it changes nothing): retried like a GET."""
         return self._request("POST", path, json_body=body, headers=headers)
 
+    def send_once(self, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Any:
+        """POST that changes something (an order): exactly one attempt, never retried — after a
+        timeout the request may have been executed, and a retry could do it twice. A failure is an
+        HttpError whose `status` is the HTTP status of the answer (None: no answer came, so the
+        outcome is unknown) and `retry_after` its Retry-After."""
+        return self._request("POST", path, json_body=body, headers=headers, attempts=1)
+
     def get_bytes(self, path: str) -> bytes:
         """A file (dump archives, checksums): same retries, no JSON decoding; 404 is a SourceError."""
         return self._request("GET", path, raw=True)
@@ -314,32 +322,35 @@ class HttpClient:
     # -- internals ------------------------------------------------------------------------------
 
     def _fail(self, endpoint: str, what: str, cls: type[HttpError] = HttpError,
-              status: int | None = None) -> HttpError:
+              status: int | None = None, retry_after: float | None = None) -> HttpError:
         error = cls(self.redact(f"{self.source}: {what} ({endpoint})"))
         error.status = status
+        error.retry_after = retry_after
         return error
 
     def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                  json_body: Any = None, headers: Mapping[str, str] | None = None,
-                 raw: bool = False) -> Any:
+                 raw: bool = False, attempts: int | None = None) -> Any:
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
         endpoint = endpoint_of(url)
         last_problem = "no attempt made"
-        for attempt in range(1, self.retry.attempts + 1):
+        last_status: int | None = None
+        tries = attempts or self.retry.attempts
+        for attempt in range(1, tries + 1):
             self.limiter.acquire()
             delay: float | None = None
             try:
                 return self._attempt(method, url, endpoint, params, json_body, headers, raw)
             except _Retryable as problem:
-                last_problem, delay = problem.what, problem.delay
-            if attempt == self.retry.attempts:
+                last_problem, delay, last_status = problem.what, problem.delay, problem.status
+            if attempt == tries:
                 break
             wait = self.retry.backoff(attempt) if delay is None else delay
-            log.warning(self.redact(f"{self.source}: {last_problem}; retry {attempt}/{self.retry.attempts - 1}"
+            log.warning(self.redact(f"{self.source}: {last_problem}; retry {attempt}/{tries - 1}"
                                     f" in {wait:.1f} s ({endpoint})"))
             self.sleep(wait)
-        attempts = f"{self.retry.attempts} attempt{'' if self.retry.attempts == 1 else 's'}"
-        raise self._fail(endpoint, f"{last_problem} after {attempts}")
+        raise self._fail(endpoint, f"{last_problem} after {tries} attempt{'' if tries == 1 else 's'}",
+                         status=last_status, retry_after=delay)
 
     def _attempt(self, method: str, url: str, endpoint: str, params, json_body, headers,
                  raw: bool = False) -> Any:
@@ -364,7 +375,7 @@ class HttpClient:
         if status >= 500:
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
             delay = None if retry_after is None else min(retry_after, self.retry.max_retry_after)
-            raise _Retryable(f"server error HTTP {status}", delay)
+            raise _Retryable(f"server error HTTP {status}", delay, status)
         if raw:
             if status >= 400:
                 raise self._fail(endpoint, f"HTTP {status}", SourceError, status)
@@ -377,7 +388,7 @@ class HttpClient:
             try:
                 self.body_check(body)
             except Throttled as throttled:
-                raise _Retryable(f"throttled: {throttled.reason}", throttled.delay) from None
+                raise _Retryable(f"throttled: {throttled.reason}", throttled.delay, status) from None
             except SourceError as exc:
                 raise self._fail(endpoint, str(exc), SourceError) from None
         return body
@@ -387,23 +398,25 @@ class HttpClient:
         what = "rate limit exceeded (HTTP 429)" if status == 429 else "IP address banned (HTTP 418)"
         if retry_after is not None and retry_after > self.retry.max_retry_after:
             return self._fail(endpoint, f"{what}, Retry-After {retry_after:g} s is longer than the "
-                                        f"{self.retry.max_retry_after:g} s this run waits")
+                                        f"{self.retry.max_retry_after:g} s this run waits", status=status,
+                              retry_after=retry_after)
         wait = retry_after if retry_after is not None else None
         if wait is not None:
             self.limiter.pause_until(time.monotonic() + wait)
-        return _Retryable(what + (f", Retry-After {retry_after:g} s" if retry_after is not None else ""), wait)
+        return _Retryable(what + (f", Retry-After {retry_after:g} s" if retry_after is not None else ""), wait,
+                          status)
 
     def _decode(self, content: bytes, status: int) -> Any:
         if not content.strip():
             if status >= 400:
                 return None
-            raise _Retryable("empty response body")
+            raise _Retryable("empty response body", status=status)
         try:
             return json.loads(content)
         except (ValueError, UnicodeDecodeError):
             if status >= 400:
                 return None
-            raise _Retryable("malformed JSON in the response") from None
+            raise _Retryable("malformed JSON in the response", status=status) from None
 
     @staticmethod
     def _error_text(body: Any, content: bytes) -> str:
@@ -418,10 +431,11 @@ class HttpClient:
 
 
 class _Retryable(Exception):
-    def __init__(self, what: str, delay: float | None = None) -> None:
+    def __init__(self, what: str, delay: float | None = None, status: int | None = None) -> None:
         super().__init__(what)
         self.what = what
         self.delay = delay
+        self.status = status  # HTTP status of the answer, None when none came
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
