@@ -114,14 +114,24 @@ begin
     if v_ending < 0 and v_exponent <> pg_catalog.trunc(v_exponent) then
         return null;  -- a negative base with a fractional power is NaN in numpy
     end if;
-    return pg_catalog.power(v_ending, v_exponent) - 1;
+    begin
+        return pg_catalog.power(v_ending, v_exponent) - 1;
+    exception when numeric_value_out_of_range then
+        -- numpy's power overflows to ±inf and underflows to 0 where PostgreSQL's raises (a short
+        -- run annualised with many bars per year, e.g. 525600 for 1m bars)
+        if abs(v_ending) > 1 then
+            return case when v_ending < 0 and pg_catalog.mod(v_exponent::numeric, 2) = 1 then '-Infinity'::float8 else 'Infinity'::float8 end;
+        end if;
+        return -1;
+    end;
 end;
 $function$;
 
 comment on function perf.annual_return(float8[], integer) is
 'Compound annual growth rate, empyrical annual_return: (Π(1 + r))^(annualization / n) − 1 with n = '
 'number of periods (NULL/NaN periods count, as 0 %). annualization: 252 daily (default), 365 for '
-'24/7 crypto days, 52 weekly, 12 monthly, bars per year for intraday.';
+'24/7 crypto days, 52 weekly, 12 monthly, bars per year for intraday. Overflows to Infinity and '
+'underflows to −1 as numpy does.';
 
 create or replace function perf.annual_volatility(returns float8[], annualization int default 252)
 returns float8
