@@ -37,6 +37,9 @@ declare
     v_exits boolean[];
     v_sim record;
     v_n integer;
+    v_bar integer;
+    v_buy boolean;
+    v_sell boolean;
 begin
     -- Signals BUY = entry, SELL = exit (NEUTRAL and other strategies' rows are ignored); a signal
     -- at bar t fills at bar t+1's open (perf._simulate: fills, fees, slippage, stops, sizing).
@@ -113,35 +116,51 @@ begin
         end if;
     end if;
 
-    -- One ordered scan of the candles with the strategy's signals of each bar; array_agg keeps
-    -- the order of the sorted subquery it reads.
+    -- The bars: one ordered scan of the candles (array_agg keeps the order of the sorted subquery
+    -- it reads).
     execute format(
         $query$
-        select array_agg(b.open_time), array_agg(b.open), array_agg(b.high), array_agg(b.low), array_agg(b.close),
-               array_agg(coalesce(b.buy, false)), array_agg(coalesce(b.sell, false))
+        select array_agg(c.open_time), array_agg(c.open), array_agg(c.high), array_agg(c.low), array_agg(c.close)
         from (
-            select c.open_time, c.open, c.high, c.low, c.close, s.buy, s.sell
-            from market.%1$I as c
-            left join (
-                select g.bar_time, bool_or(g.direction = 'BUY') as buy, bool_or(g.direction = 'SELL') as sell
-                from %2$s as g
-                where g.signal_source = $1 and g.instrument_id = $2 and g.timeframe = $3
-                    and g.bar_time >= $4 and g.bar_time < $5
-                group by g.bar_time
-            ) as s on c.open_time = s.bar_time
-            where c.instrument_id = $2 and c.open_time >= $4 and c.open_time < $5
-            order by c.open_time
-        ) as b
+            select b.open_time, b.open, b.high, b.low, b.close
+            from market.%I as b
+            where b.instrument_id = $1 and b.open_time >= $2 and b.open_time < $3
+            order by b.open_time
+        ) as c
         $query$,
-        'candles_' || p_timeframe, v_relation
+        'candles_' || p_timeframe
     )
-    into v_times, v_open, v_high, v_low, v_close, v_entries, v_exits
-    using p_strategy, p_instrument_id, p_timeframe, p_start, p_end;
+    into v_times, v_open, v_high, v_low, v_close
+    using p_instrument_id, p_start, p_end;
     v_n := coalesce(cardinality(v_times), 0);
     if v_n = 0 then
         raise exception 'perf.backtest: instrument % has no % candles in [%, %)', p_instrument_id, p_timeframe, p_start, p_end
             using errcode = 'no_data_found';
     end if;
+    -- The signals, few next to the bars: each one's bar by binary search (width_bucket over the
+    -- sorted bar times), kept when a candle opens exactly then. A join of the bars with the
+    -- signals would leave the plan to the row estimates of the candle view.
+    v_entries := pg_catalog.array_fill(false, array[v_n]);
+    v_exits := v_entries;
+    for v_bar, v_buy, v_sell in execute format(
+        $query$
+        select x.bar, x.buy, x.sell
+        from (
+            select pg_catalog.width_bucket(g.bar_time, $6) as bar, g.bar_time,
+                   bool_or(g.direction = 'BUY') as buy, bool_or(g.direction = 'SELL') as sell
+            from %s as g
+            where g.signal_source = $1 and g.instrument_id = $2 and g.timeframe = $3
+                and g.bar_time >= $4 and g.bar_time < $5
+            group by g.bar_time
+        ) as x
+        where ($6)[x.bar] = x.bar_time
+        $query$,
+        v_relation
+    ) using p_strategy, p_instrument_id, p_timeframe, p_start, p_end, v_times
+    loop
+        v_entries[v_bar] := v_buy;
+        v_exits[v_bar] := v_sell;
+    end loop;
 
     insert into perf.backtest_runs (
         strategy, instrument_id, timeframe, start_time, end_time, init_cash, fees_bps, slippage_bps,
@@ -186,7 +205,13 @@ begin
     update perf.backtest_runs as r
     set bars = v_n, final_equity = v_sim.equity[v_n], finished_at = pg_catalog.clock_timestamp()
     where r.run_id = v_run_id;
-    perform perf.record_run_metrics(v_run_id);
+    -- the metrics from the arrays in hand (perf.record_run_metrics would read them back)
+    perform perf._record_run_metrics(
+        v_run_id,
+        (select array_agg(u.equity / u.previous - 1)
+         from unnest(v_sim.equity, pg_catalog.array_prepend(p_init_cash, v_sim.equity[1:v_n - 1])) as u (equity, previous)),
+        v_sim.position, v_sim.trade_pnl, (v_times[v_n] at time zone 'UTC')::date
+    );
     return v_run_id;
 end;
 $function$;

@@ -63,10 +63,11 @@ def add_signals(conn, strategy: str, iid: int, times, entries, exits, timeframe:
             copy.write_row(row)
 
 
-def run(conn, strategy: str, iid: int, start: dt.datetime, end: dt.datetime, **params) -> int:
+def run(conn, strategy: str, iid: int, start: dt.datetime, end: dt.datetime, timeframe: str = "1m", **params) -> int:
     names = ", ".join(f"p_{k} => %({k})s" for k in params)
-    query = f"select perf.backtest(%(s)s, %(iid)s, '1m', %(start)s, %(end)s{', ' if names else ''}{names})"
-    return conn.execute(query, {"s": strategy, "iid": iid, "start": start, "end": end, **params}).fetchone()[0]
+    query = f"select perf.backtest(%(s)s, %(iid)s, %(tf)s, %(start)s, %(end)s{', ' if names else ''}{names})"
+    return conn.execute(query, {"s": strategy, "iid": iid, "tf": timeframe, "start": start, "end": end,
+                                **params}).fetchone()[0]
 
 
 def check_run(conn, run_id: int, bars, times, entries, exits, *, init_cash=10000.0, fees_bps=0.0, slippage_bps=0.0,
@@ -303,3 +304,25 @@ def test_only_the_trader_runs_backtests_and_nobody_writes_the_tables(conn):
     conn.execute("set local role tsq_analyst")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         run(conn, "s", iid, START, START + 30 * MINUTE)
+
+
+def test_equity_rows_need_their_run_and_go_with_it(conn):
+    # perf.backtest_equity's reference to its run, checked per statement (V0502)
+    bars = synthetic_bars(40, seed=8)
+    iid, times = add_instrument(conn, "I/USDT", bars)
+    add_signals(conn, "s", iid, times, [True] + [False] * 39, [False] * 40)
+    run_a = run(conn, "s", iid, START, START + 40 * MINUTE)
+    run_b = run(conn, "s", iid, START, START + 40 * MINUTE)
+    for statement, params in [
+        ("insert into perf.backtest_equity (run_id, bar_time, position, cash) values (%s, now(), 0, 0)", (run_b + 100,)),
+        ("update perf.backtest_equity set run_id = %s where run_id = %s and bar_time = %s", (run_b + 100, run_a, times[0])),
+    ]:
+        conn.execute("savepoint s")
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="not in perf.backtest_runs"):
+            conn.execute(statement, params)
+        conn.execute("rollback to savepoint s")
+    conn.execute("delete from perf.backtest_runs where run_id = %s", (run_a,))
+    counts = dict(conn.execute("select run_id, count(*) from perf.backtest_equity group by 1").fetchall())
+    assert counts == {run_b: 40}, "deleting a run deletes its equity rows, and only those"
+    conn.execute("truncate perf.backtest_runs cascade")
+    assert conn.execute("select count(*) from perf.backtest_equity").fetchone()[0] == 0
