@@ -77,3 +77,21 @@ def test_the_mart_has_signals_to_backtest(mart):
                                    " from bi.trading_signals group by 1").fetchall())
     traded = [s for s, _ in enabled_strategies() if counts.get(s, 0) >= 2]
     assert len(traded) >= 4, f"too few strategies fire on the walk: {counts}"
+
+
+def test_demo_section_records_a_run_per_strategy_and_prints_its_metrics(mart):
+    from scripts.demo_backtests import backtest_lines
+
+    url, iid = mart
+    with psycopg.connect(url, autocommit=True) as conn:
+        before = conn.execute("select coalesce(max(run_id), 0) from perf.backtest_runs").fetchone()[0]
+        lines = backtest_lines(conn, url, build=False)
+        runs = conn.execute("select r.strategy, m.total_trades, r.final_equity from perf.backtest_runs as r"
+                            " join perf.performance_metrics as m using (run_id) where r.run_id > %s", (before,)).fetchall()
+    assert sorted(r[0] for r in runs) == sorted(s for s, _ in enabled_strategies()), "one run per enabled strategy"
+    names = {r[0] for r in runs}
+    table = {line.split()[0]: line.split() for line in lines if line[:1].strip() and line.split()[0] in names}
+    for strategy, trades, equity in runs:
+        assert int(table[strategy][5]) == trades and table[strategy][-1] == f"{equity:.2f}", table[strategy]
+    assert any(line.startswith("open positions in the trading ledger (bi.open_positions): none") for line in lines)
+    assert any(line.startswith("risk state (bi.risk_state): ACTIVE") for line in lines)
