@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
 
     for line in run_demo(database_url()):
         print(line)
+    with connect(autocommit=True) as conn:  # backtests of the demo strategies, positions, risk state
+        from scripts.demo_backtests import backtest_lines
+        print("\n".join(backtest_lines(conn, database_url())))
     with connect(autocommit=True) as conn:
         show_indicators(conn)
         heading("maintenance jobs (ops.job_health)")

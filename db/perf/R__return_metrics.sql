@@ -92,7 +92,7 @@ end;
 comment on function perf.total_return(float8[]) is
 'Total compounded return Π(1 + r) − 1 (empyrical cum_returns_final). NULL for no returns.';
 
-create or replace function perf.annual_return(returns float8[], annualization int default 252)
+create or replace function perf._annual_return(p_ending float8, p_periods integer, p_annualization integer)
 returns float8
 language plpgsql
 immutable
@@ -101,27 +101,52 @@ security invoker
 set search_path = ''
 as $function$
 declare
-    v_ending float8;
     v_exponent float8;
 begin
-    -- CAGR (empyrical annual_return): ending_value ^ (1 / (n / annualization)) − 1, n counting
-    -- every element (NULL/NaN periods are 0 % returns, as in empyrical).
-    if coalesce(cardinality(returns), 0) = 0 then
+    -- CAGR from the ending value Π(1 + r) of p_periods periods: ending ^ (annualization / n) − 1.
+    if p_ending is null or coalesce(p_periods, 0) = 0 then
         return null;
     end if;
-    v_ending := (perf._cumulative(returns)).ending_value;
-    v_exponent := 1 / (cardinality(returns)::float8 / annualization);
-    if v_ending < 0 and v_exponent <> pg_catalog.trunc(v_exponent) then
+    v_exponent := 1 / (p_periods::float8 / p_annualization);
+    if p_ending < 0 and v_exponent <> pg_catalog.trunc(v_exponent) then
         return null;  -- a negative base with a fractional power is NaN in numpy
     end if;
-    return pg_catalog.power(v_ending, v_exponent) - 1;
+    begin
+        return pg_catalog.power(p_ending, v_exponent) - 1;
+    exception when numeric_value_out_of_range then
+        -- numpy's power overflows to ±inf and underflows to 0 where PostgreSQL's raises (a short
+        -- run annualised with many bars per year, e.g. 525600 for 1m bars)
+        if abs(p_ending) > 1 then
+            return case when p_ending < 0 and pg_catalog.mod(v_exponent::numeric, 2) = 1 then '-Infinity'::float8 else 'Infinity'::float8 end;
+        end if;
+        return -1;
+    end;
 end;
 $function$;
+
+comment on function perf._annual_return(float8, integer, integer) is
+'Private: CAGR from an ending value Π(1 + r) over p_periods periods (perf.annual_return, and the '
+'run metrics that already have the ending value).';
+
+create or replace function perf.annual_return(returns float8[], annualization int default 252)
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    -- CAGR (empyrical annual_return): ending_value ^ (1 / (n / annualization)) − 1, n counting
+    -- every element (NULL/NaN periods are 0 % returns, as in empyrical).
+    select perf._annual_return(c.ending_value, cardinality(returns), annualization)  -- noqa: RF02, RF03
+    from perf._cumulative(returns) as c;  -- noqa: RF02, RF03
+end;
 
 comment on function perf.annual_return(float8[], integer) is
 'Compound annual growth rate, empyrical annual_return: (Π(1 + r))^(annualization / n) − 1 with n = '
 'number of periods (NULL/NaN periods count, as 0 %). annualization: 252 daily (default), 365 for '
-'24/7 crypto days, 52 weekly, 12 monthly, bars per year for intraday.';
+'24/7 crypto days, 52 weekly, 12 monthly, bars per year for intraday. Overflows to Infinity and '
+'underflows to −1 as numpy does.';
 
 create or replace function perf.annual_volatility(returns float8[], annualization int default 252)
 returns float8
@@ -224,6 +249,21 @@ comment on function perf.max_drawdown_duration(float8[]) is
 'Longest drawdown in periods: the most consecutive periods spent below the running peak (the '
 'starting value counts as a peak; recovery = back at or above the peak). 0 without a drawdown.';
 
+create or replace function perf._calmar(p_annual_return float8, p_max_drawdown float8)
+returns float8
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+return case
+    when p_max_drawdown < 0 and abs(p_annual_return / abs(p_max_drawdown)) <> 'Infinity'::float8
+        then p_annual_return / abs(p_max_drawdown)
+end;
+
+comment on function perf._calmar(float8, float8) is
+'Private: annual return / |max drawdown|, NULL without a drawdown or when infinite (empyrical).';
+
 create or replace function perf.calmar_ratio(returns float8[], annualization int default 252)
 returns float8
 language sql
@@ -232,11 +272,9 @@ parallel safe
 security invoker
 set search_path = ''
 begin atomic
-    select case
-        when perf.max_drawdown(returns) < 0  -- noqa: RF02, RF03
-            and abs(perf.annual_return(returns, annualization) / abs(perf.max_drawdown(returns))) <> 'Infinity'::float8  -- noqa: RF02, RF03
-            then perf.annual_return(returns, annualization) / abs(perf.max_drawdown(returns))  -- noqa: RF02, RF03
-    end;
+    -- one pass of perf._cumulative for both the ending value and the drawdown
+    select perf._calmar(perf._annual_return(c.ending_value, cardinality(returns), annualization), c.max_drawdown)  -- noqa: RF02, RF03
+    from perf._cumulative(returns) as c;  -- noqa: RF02, RF03
 end;
 
 comment on function perf.calmar_ratio(float8[], integer) is

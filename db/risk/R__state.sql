@@ -4,53 +4,70 @@
 
 -- Section: shared readers -----------------------------------------------------------------------
 create or replace function risk._latest_snapshot(out balance numeric, out equity numeric, out taken_at timestamptz)
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
-begin atomic
-    select s.balance, s.equity, s.taken_at
+as $function$
+begin
+    -- PL/pgSQL so that the plan is cached for the session (an SQL function plans on every call;
+    -- the readers of this section run for every order).
+    select s.balance, s.equity, s.taken_at into balance, equity, taken_at
     from trading.portfolio_snapshots as s
     order by s.taken_at desc, s.snapshot_id desc
     limit 1;
 end;
+$function$;
 
 comment on function risk._latest_snapshot() is 'Private: balance, equity and time of the latest portfolio snapshot.';
 
 create or replace function risk.day_start(p_at timestamptz default now())
 returns timestamptz
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
-begin atomic
+as $function$
+declare
+    v_zone text;
+begin
     -- Midnight of p_at's day in the daily-loss time zone (risk.limits.daily_loss_time_zone).
-    select (pg_catalog.date_trunc('day', day_start.p_at at time zone l.daily_loss_time_zone)) at time zone l.daily_loss_time_zone  -- noqa: RF01
-    from risk.limits as l
-    where l.id;
+    select l.daily_loss_time_zone into v_zone from risk.limits as l where l.id;
+    return (pg_catalog.date_trunc('day', p_at at time zone v_zone)) at time zone v_zone;
 end;
+$function$;
 
 comment on function risk.day_start(timestamptz) is
 'Start of the trading day containing p_at: midnight in risk.limits.daily_loss_time_zone (e.g. UTC, or the broker server''s zone).';
 
 create or replace function risk.day_opening_balance(p_at timestamptz default now())
 returns numeric
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
-begin atomic
+as $function$
+declare
+    v_day_start timestamptz := risk.day_start(p_at);
+    v_balance numeric;
+begin
     -- The balance the day opened with: the last snapshot before the day started, or else the
     -- day's first snapshot.
-    select coalesce(
-        (select s.balance from trading.portfolio_snapshots as s
-         where s.taken_at < risk.day_start(day_opening_balance.p_at)  -- noqa: RF01
-         order by s.taken_at desc, s.snapshot_id desc limit 1),
-        (select s.balance from trading.portfolio_snapshots as s
-         where s.taken_at >= risk.day_start(day_opening_balance.p_at) and s.taken_at <= day_opening_balance.p_at  -- noqa: RF01
-         order by s.taken_at, s.snapshot_id limit 1)
-    );
+    select s.balance into v_balance
+    from trading.portfolio_snapshots as s
+    where s.taken_at < v_day_start
+    order by s.taken_at desc, s.snapshot_id desc
+    limit 1;
+    if not found then
+        select s.balance into v_balance
+        from trading.portfolio_snapshots as s
+        where s.taken_at >= v_day_start and s.taken_at <= p_at
+        order by s.taken_at, s.snapshot_id
+        limit 1;
+    end if;
+    return v_balance;
 end;
+$function$;
 
 comment on function risk.day_opening_balance(timestamptz) is
 'Balance at the start of the trading day (the last snapshot before risk.day_start, else the day''s first snapshot).';

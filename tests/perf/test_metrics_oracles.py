@@ -155,3 +155,16 @@ def test_trade_stats_equal_vectorbt_definitions(conn, name: str) -> None:
 def test_zero_pnl_trade_is_neither_win_nor_loss(conn) -> None:
     row = conn.execute("select total_trades, win_rate, avg_loss from perf.trade_stats('{10, 0, -5, 0}')").fetchone()
     assert row == (4, 0.25, -5.0)
+
+
+@pytest.mark.parametrize("returns", [[0.01] * 10, [-0.01] * 10, [0.01, -0.005] * 5, [-0.5, 0.2]], ids=str)
+def test_annual_return_and_calmar_overflow_and_underflow_as_numpy(conn, returns) -> None:
+    # a short run annualised with the bars of a year of 1m candles: numpy overflows to inf (or
+    # underflows to 0, an annual return of -100 %) where PostgreSQL's power() raises
+    got = conn.execute("select perf.annual_return(%s::float8[], 525600), perf.calmar_ratio(%s::float8[], 525600)",
+                       (returns, returns)).fetchone()
+    with np.errstate(all="ignore"):
+        want = (float(empyrical.annual_return(np.array(returns), annualization=525600)),
+                float(empyrical.calmar_ratio(np.array(returns), annualization=525600)))
+    assert_same(got[0], want[0], "annual_return")
+    assert_same(got[1], want[1], "calmar_ratio")
