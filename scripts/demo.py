@@ -141,9 +141,6 @@ def main(argv: list[str] | None = None) -> int:
 
     for line in run_demo(database_url()):
         print(line)
-    with connect(autocommit=True) as conn:  # backtests of the demo strategies, positions, risk state
-        from scripts.demo_backtests import backtest_lines
-        print("\n".join(backtest_lines(conn, database_url())))
     with connect(autocommit=True) as conn:
         show_indicators(conn)
         heading("maintenance jobs (ops.job_health)")
@@ -154,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
             jobs_started = conn.execute("select clock_timestamp()").fetchone()[0]
             print("\n".join(after_rollups(conn, jobs_started) or ["no job was due"]))
             print(health_lines(conn)[-1])
+    with connect(autocommit=True) as conn:  # backtests of the demo strategies, positions, risk state
+        from scripts.demo_backtests import backtest_lines
+        print("\n".join(backtest_lines(conn, database_url())))
     heading("scorer: train on the demo features, score, ML signals, anomalies (models_py)")
     from models_py.demo import run_demo as run_scorer_demo
     print("\n".join(run_scorer_demo(database_url())))
