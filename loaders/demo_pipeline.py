@@ -24,6 +24,7 @@ from loaders.core.runs import JobLocked
 from loaders.jobs.exchange import run_exchange_job
 from loaders.jobs.report import SeriesResult, format_report
 from loaders.jobs.taapi import run_taapi_job
+from loaders.maintenance import record_command_run
 from loaders.sources.binance_capture import bundled_capture_dir, bundled_captures
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -191,7 +192,10 @@ def run_demo(conn_url: str) -> list[str]:
                     except JobLocked as exc:
                         results.append(SeriesResult(cfg.name, "-", dataset, skipped=str(exc)))
             conn.autocommit = True
+            rollups_started = conn.execute("select clock_timestamp()").fetchone()[0]
             conn.execute("call market.refresh_rollups()")
+            # what the rollups cron command does, so ops.job_health shows it ran
+            record_command_run(conn, "rollups", rollups_started)
             # taapi in DRY_RUN computes from the stored candles: after the rollups, at the demo's clock
             taapi = TaapiConfig(symbols=["BTC/USDT", "ETH/USDT"], intervals=["1h", "15m"])
             maintain_taapi_indicators(conn, taapi)
