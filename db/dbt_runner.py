@@ -53,12 +53,14 @@ def dbt_environment(url: str | None = None, *, run_dir: Path | None = None) -> d
 
 
 def run_dbt(args: list[str], url: str | None = None, *, run_dir: Path | None = None,
-            capture: bool = False, check: bool = False) -> subprocess.CompletedProcess:
-    """Run `dbt <args>` on the project with the shared connection; returns the finished process."""
+            capture: bool = False, check: bool = False,
+            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` on the project with the shared connection (plus `extra_env`); returns
+    the finished process."""
     proc = subprocess.run(
         [dbt_executable(), *args],
         cwd=PROJECT_DIR,
-        env=dbt_environment(url, run_dir=run_dir),
+        env={**dbt_environment(url, run_dir=run_dir), **(extra_env or {})},
         text=True,
         capture_output=capture,
     )
@@ -81,16 +83,15 @@ def maintain_feature_indicators(conn, instrument_ids: list[int] | None = None,
     next ta.refresh_indicators()."""
     if instrument_ids is None:
         instrument_ids = [r[0] for r in conn.execute("select instrument_id from market.instruments order by 1")]
-    n = 0
-    for instrument_id in instrument_ids:
-        for timeframe in timeframes:
-            for indicator, params in feature_indicators():
-                conn.execute(
-                    "select ta.maintain(%s, %s, %s, %s::jsonb)",
-                    (instrument_id, timeframe, indicator, json.dumps(params)),
-                )
-                n += 1
-    return n
+    declared = feature_indicators()
+    with conn.transaction():  # one commit, not one per configuration
+        conn.execute(
+            "select count(ta.maintain(i.instrument_id, tf.timeframe, f.indicator, f.params::jsonb))"
+            " from unnest(%s::int[]) as i (instrument_id) cross join unnest(%s::text[]) as tf (timeframe)"
+            " cross join unnest(%s::text[], %s::text[]) as f (indicator, params)",
+            (list(instrument_ids), list(timeframes), [d[0] for d in declared], [json.dumps(d[1]) for d in declared]),
+        )
+    return len(instrument_ids) * len(timeframes) * len(declared)
 
 
 def main(argv: list[str] | None = None) -> int:

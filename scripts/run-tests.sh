@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it:
 #   for each database mode (plain PostgreSQL always; TimescaleDB when installed on the server):
-#     pytest (incl. the plpgsql_check test), then pg_prove over tests/pgtap on a fresh database
+#     pytest (incl. the plpgsql_check test), then pg_prove over tests/pgtap on a fresh database,
+#     then dbt build + source freshness + docs generate on another (tests/features/dbt_step.py)
 #   once: sqlfluff lint over db/ and dbt_project/
 # Prints a summary with how many of each ran; exits non-zero on any failure.
 set -uo pipefail
@@ -82,6 +83,18 @@ for mode in "${modes[@]}"; do
     fi
     $PY -c 'import sys, psycopg; from db.connection import database_url
 with psycopg.connect(database_url("postgres"), autocommit=True) as c: c.execute(f"drop database if exists \"{sys.argv[1]}\" with (force)")' "$db"
+
+    echo
+    echo "=================== dbt build, source freshness, docs generate, $mode mode ==================="
+    # a fresh database of this mode with a small fixture (tests/features/dbt_step.py); a failing
+    # dbt model, data test or unit test, a stale source or a broken docs build fails the suite
+    log="$REPORTS/dbt-$mode.log"
+    $PY -m tests.features.dbt_step --mode "$mode" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    line=$(grep -E '^dbt step \(' "$log" | tail -1)
+    summary+=("${line:-dbt step ($mode): no summary} (exit $rc)")
+    n=$(sed -nE 's/^dbt step.* build: PASS=([0-9]+) .*/\1/p' "$log"); e=$(sed -nE 's/^dbt step.* ERROR=([0-9]+) .*/\1/p' "$log")
+    if [ "$rc" = 0 ]; then total_passed=$((total_passed + ${n:-0})); else failed=1; total_failed=$((total_failed + (${e:-0} > 0 ? ${e:-0} : 1))); fi
 done
 
 echo

@@ -15,6 +15,8 @@ START = pd.Timestamp("2024-03-04 00:00", tz="UTC")  # a Monday
 BAR_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
 TIMEFRAMES = list(BAR_SECONDS)
 ORIGIN = pd.Timestamp("2000-01-03", tz="UTC")
+KEY = ["instrument_id", "timeframe", "open_time"]
+FEATURES_QUERY = "select * from features.candle_features order by instrument_id, timeframe, open_time"
 
 
 def random_walk_candles(n: int, *, seed: int, start: pd.Timestamp = START, price: float = 100.0,

@@ -2,7 +2,9 @@
 -- features (int_bar_features) plus, for each longer feature timeframe, the features of its latest
 -- CLOSED bar at the close of this bar: a higher bar reaches a bar only once it has closed
 -- (its open + length <= this bar's open + length). NULL when that higher bar is not stored.
--- Incremental like int_bar_features (the same lookback, so both recompute the same bars).
+-- Incremental like int_bar_features (the same lookback, so both recompute the same bars); an
+-- incremental run probes the key of int_bar_features for the higher bars of the few bars it
+-- recomputes instead of reading every higher bar.
 {{
     config(
         materialized='incremental',
@@ -18,23 +20,13 @@ with
 
 {% if is_incremental() %}
 starts as (
-    {{ incremental_bar_starts(this, features_lookback_bars()) }}
+    {{ incremental_bar_starts(this, {'output_from': features_lookback_bars()}) }}
 ),
 {% endif %}
 
 bars as (
     select b.*
-    from {{ ref('int_bar_features') }} as b
-    {{ incremental_bars_only('b', 'output_from') }}
-),
-
-higher as (
-    select
-        instrument_id,
-        timeframe,
-        open_time,
-        {{ mtf_columns | join(', ') }}
-    from {{ ref('int_bar_features') }}
+    from {{ bars_since(ref('int_bar_features'), 'output_from', 'b') }}
 ),
 
 instruments as (
@@ -94,14 +86,26 @@ final as (
     inner join instruments as i on b.instrument_id = i.instrument_id
     {% for tf in feature_timeframes()[1:] %}
         {% set seconds = timeframe_seconds(tf) %}
-        left join higher as h_{{ tf }}
-            on
-                b.instrument_id = h_{{ tf }}.instrument_id
-                and h_{{ tf }}.timeframe = '{{ tf }}'
-                and b.bar_seconds < {{ seconds }}
-                and h_{{ tf }}.open_time = date_bin(
-                    interval '{{ seconds }} seconds', b.open_time + b.bar_seconds * interval '1 second', {{ bucket_origin() }}
-                ) - interval '{{ seconds }} seconds'
+        {% set higher_bar -%}
+            b.instrument_id = h_{{ tf }}.instrument_id
+            and h_{{ tf }}.timeframe = '{{ tf }}'
+            and b.bar_seconds < {{ seconds }}
+            and h_{{ tf }}.open_time = date_bin(
+                interval '{{ seconds }} seconds', b.open_time + b.bar_seconds * interval '1 second', {{ bucket_origin() }}
+            ) - interval '{{ seconds }} seconds'
+        {%- endset %}
+        {% if is_incremental() %}
+            -- one key probe per recomputed bar; LIMIT 1 (the key is unique) is a fence as in bars_since
+            left join lateral (
+                select h_{{ tf }}.*
+                from {{ ref('int_bar_features') }} as h_{{ tf }}
+                where {{ higher_bar }}
+                order by h_{{ tf }}.open_time
+                limit 1
+            ) as h_{{ tf }} on true
+        {% else %}
+            left join {{ ref('int_bar_features') }} as h_{{ tf }} on {{ higher_bar }}
+        {% endif %}
     {% endfor %}
 )
 

@@ -3,7 +3,9 @@
 -- timeframe and stored closed bar. Windows end at the bar (inclusive) and are NULL until full;
 -- bars are the consecutive stored bars (a gap is flagged, not filled).
 -- Incremental: recomputes the last features_lookback_bars stored bars of each instrument and
--- timeframe and everything after them, reading 60 more bars for the windows.
+-- timeframe and everything after them, reading 60 more candles for the windows and the
+-- maintained values from one bar before (obv_change). The maintained values are read in one pass
+-- (pivoted per bar), not one join per indicator.
 {{
     config(
         materialized='incremental',
@@ -33,7 +35,11 @@ with
 
 {% if is_incremental() %}
 starts as (
-    {{ incremental_bar_starts(this, features_lookback_bars(), 60) }}
+    {{ incremental_bar_starts(this, {
+        'output_from': features_lookback_bars(),
+        'values_from': features_lookback_bars() + 1,
+        'input_from': features_lookback_bars() + 60,
+    }) }}
 ),
 {% endif %}
 
@@ -49,19 +55,37 @@ candles as (
         c.close,
         c.volume,
         {% if is_incremental() %}s.output_from{% else %}null::timestamptz as output_from{% endif %}
-    from {{ ref('stg_market__candles') }} as c
-    {{ incremental_bars_only('c', 'input_from') }}
+    from {{ bars_since(ref('stg_market__candles'), 'input_from', 'c') }}
 ),
 
-configs as (
+indicator_bars as (
+    -- the maintained values of each bar read, one row per bar, a column per output
     select
-        instrument_id,
-        timeframe,
-        {% for name in indicators %}
-            max(indicator_id) filter (where maintained_name = '{{ name }}') as {{ name }}_id{% if not loop.last %},{% endif %}
+        m.instrument_id,
+        m.timeframe,
+        v.open_time,
+        {% for name, columns in indicators.items() %}
+            {% set outer = loop %}
+            {% for column in columns %}
+                max(v.value{{ loop.index }}) filter (where m.maintained_name = '{{ name }}') as {{ column }}{% if not (outer.last and loop.last) %},{% endif %}
+            {% endfor %}
         {% endfor %}
-    from {{ ref('stg_ta__maintained_indicators') }}
-    group by instrument_id, timeframe
+    from {{ ref('stg_ta__maintained_indicators') }} as m
+    {% if is_incremental() %}
+        inner join starts as s on m.instrument_id = s.instrument_id and m.timeframe = s.timeframe
+        -- a range scan of each configuration's key from values_from (OFFSET 0: see bars_since)
+        cross join lateral (
+            select vi.*
+            from {{ ref('stg_ta__indicator_values') }} as vi
+            where vi.indicator_id = m.indicator_id and vi.open_time >= coalesce(s.values_from, '-infinity'::timestamptz)
+            order by vi.open_time
+            offset 0
+        ) as v
+    {% else %}
+        inner join {{ ref('stg_ta__indicator_values') }} as v on m.indicator_id = v.indicator_id
+    {% endif %}
+    where m.maintained_name in ({% for name in indicators %}'{{ name }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    group by m.instrument_id, m.timeframe, v.open_time
 ),
 
 quarantined as (
@@ -96,18 +120,15 @@ quarantine_counts as (
 with_indicators as (
     select
         c.*,
-        {% for name, columns in indicators.items() %}
+        {% for columns in indicators.values() %}
             {% for column in columns %}
-                v_{{ name }}.value{{ loop.index }} as {{ column }},
+                ib.{{ column }},
             {% endfor %}
         {% endfor %}
         coalesce(qc.quarantined_rows, 0) as quarantined_rows
     from candles as c
-    left join configs as cfg on c.instrument_id = cfg.instrument_id and c.timeframe = cfg.timeframe
-    {% for name in indicators %}
-        left join {{ ref('stg_ta__indicator_values') }} as v_{{ name }}
-            on cfg.{{ name }}_id = v_{{ name }}.indicator_id and c.open_time = v_{{ name }}.open_time
-    {% endfor %}
+    left join indicator_bars as ib
+        on c.instrument_id = ib.instrument_id and c.timeframe = ib.timeframe and c.open_time = ib.open_time
     left join quarantine_counts as qc
         on c.instrument_id = qc.instrument_id and c.timeframe = qc.timeframe and c.open_time = qc.open_time
 ),
