@@ -20,7 +20,8 @@ from loaders.fakes.market import utc_us
 from tests.loaders.helpers import close, expected_candles, expected_trades, stored_candles, stored_trades
 
 ROUNDS = 20
-TABLES = "market.candles, market.trades, market.quarantine, ops.watermarks, ops.loader_runs"
+# trading.dispatches (the dispatcher's decisions) references ops.loader_runs: emptied with it
+TABLES = "market.candles, market.trades, market.quarantine, ops.watermarks, ops.loader_runs, trading.dispatches"
 
 
 def _write_config(path: Path, base_url: str) -> Path:
