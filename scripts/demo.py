@@ -125,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
             started = conn.execute("select clock_timestamp()").fetchone()[0]
             print("\n".join(after_rollups(conn, started) or ["no job was due"]))
             print(health_lines(conn)[-1])
+    heading("features and signals (dbt build: features.candle_features, bi.trading_signals)")
+    from db.dbt_runner import demo_lines
+
+    for line in demo_lines(database_url()):
+        print(line)
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0
 
