@@ -151,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
             jobs_started = conn.execute("select clock_timestamp()").fetchone()[0]
             print("\n".join(after_rollups(conn, jobs_started) or ["no job was due"]))
             print(health_lines(conn)[-1])
+    heading("features and signals (dbt build: features.candle_features, bi.trading_signals)")
+    from db.dbt_runner import demo_lines as dbt_demo_lines
+
+    for line in dbt_demo_lines(database_url()):
+        print(line)
     with connect(autocommit=True) as conn:  # backtests of the demo strategies, positions, risk state
         from scripts.demo_backtests import backtest_lines
         print("\n".join(backtest_lines(conn, database_url())))
