@@ -6,6 +6,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY db ./db
 COPY loaders ./loaders
 COPY models_py ./models_py
+COPY scripts ./scripts
 ENV PYTHONPATH=/app
 USER nobody
 CMD ["python", "-m", "db.migrate"]

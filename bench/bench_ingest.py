@@ -30,8 +30,8 @@ from db.migrate import migrate  # noqa: E402
 from loaders.core import pgcopy  # noqa: E402
 from loaders.core.ingest import TRADES  # noqa: E402
 from loaders.core.runs import LoaderRun  # noqa: E402
-from loaders.instruments import attach_ids  # noqa: E402
-from loaders.synthetic import generate_trades, register  # noqa: E402
+from loaders.core.instruments import attach_ids  # noqa: E402
+from scripts.synthetic import generate_trades, register  # noqa: E402
 
 COLS = "time, instrument_id, trade_id, price, quantity, side"
 

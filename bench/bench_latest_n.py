@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from db.connection import connect, database_url  # noqa: E402
 from db.migrate import migrate  # noqa: E402
-from loaders.synthetic import register, universe  # noqa: E402
+from scripts.synthetic import register, universe  # noqa: E402
 
 HISTORIES = {"1y": 365 * 24, "1mo": 30 * 24}  # 1h bars per instrument
 INDICATORS = [("rsi", "{}"), ("atr", "{}"), ("adx", "{}"), ("macd", "{}")]

@@ -1,5 +1,5 @@
 """tsquant: one command for every job. Each subcommand hands its arguments to the tool that does
-the job (`tsquant rollups --help` is `python -m loaders.rollups --help`), so cron lines, docs and
+the job (`tsquant rollups --help` is `python -m db.rollups --help`), so cron lines, docs and
 the `python -m …` forms stay interchangeable.
 
     tsquant load candles --exchange binance --symbol BTC/USDT --timeframe 1m --since 2024-08-01
@@ -9,6 +9,7 @@ the `python -m …` forms stay interchangeable.
     tsquant report --symbol BTC/USDT --timeframe 1h --strategy rsi_reversion --from … --to …
     tsquant api [--host 127.0.0.1] [--port 8000] | watch | health
     tsquant backup [--dir backups/] | restore FILE --database NAME
+    tsquant secrets keygen | create FILE | set FILE NAME | list FILE   (docs/security.md)
     tsquant db up|down|status|url|psql|migrate
 
 Exit codes (docs/loaders.md): 0 done, 1 the run failed, 2 a usage or configuration error, 3 skipped
@@ -55,9 +56,9 @@ LOAD_DATASETS = {
 COMMANDS: dict[str, Command] = {
     "load": Command("loaders.cli", "load market data: " + ", ".join(LOAD_DATASETS)),
     "run": Command("loaders.cli", "run every job of a YAML config file (once, or --every SECONDS)", ("run",)),
-    "rollups": Command("loaders.rollups", "bring the candle rollups and maintained indicators up to date"),
-    "indicators": Command("loaders.indicators", "maintained indicators: refresh, list, add"),
-    "integrity": Command("loaders.integrity", "data integrity report (gaps, duplicates, quarantine)"),
+    "rollups": Command("db.rollups", "bring the candle rollups and maintained indicators up to date"),
+    "indicators": Command("db.indicators", "maintained indicators: refresh, list, add"),
+    "integrity": Command("db.integrity", "data integrity report (gaps, duplicates, quarantine)"),
     "dbt": Command("db.dbt_runner", "dbt on the same database (e.g. tsquant dbt build)"),
     "score": Command("models_py", "ML scorer: train, evaluate, score (python -m models_py)",
                      as_script=True, arrives_with="the scorer of issue 12"),
@@ -71,6 +72,8 @@ COMMANDS: dict[str, Command] = {
     "backup": Command("db.backup", "pg_dump backup with a manifest (also: prune, verify, basebackup, pitr-restore)"),
     "restore": Command("db.backup", "restore a dump into a new database and verify it", ("restore",)),
     "maintenance": Command("db.maintenance", "VACUUM ANALYZE, index maintenance, due policies (one cron entry)"),
+    "secrets": Command("models_py.secure_config", "encrypted secrets file: keygen, create, set, unset, list, convert, rotate",
+                       as_script=True),
     "db": Command("db.cluster", "the database: up, down, status, url, psql (embedded) and migrate"),
 }
 

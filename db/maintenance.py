@@ -5,7 +5,7 @@
 1. Policies. Plain PostgreSQL mode: the rollups (market.refresh_rollups) and the retention of
    ops.data_classes (ops.run_retention) — what TimescaleDB's policies do in the other mode.
    TimescaleDB mode: every policy job that ops.job_health shows failing or overdue runs now in the
-   foreground (loaders.maintenance.run_due_jobs, as the rollups command does), so a stuck
+   foreground (db.job_health.run_due_jobs, as the rollups command does), so a stuck
    background scheduler does not stop them (DESIGN §11).
 2. VACUUM (ANALYZE) of every table of the project's schemas (and TimescaleDB chunks) that has dead
    rows, changes since its last analyze, or was never analyzed; --all for every table.
@@ -96,7 +96,7 @@ def run_policies(conn: psycopg.Connection, mode: str, dry_run: bool, summary: Su
         summary.policies += [f"job {job_id} {job}" for job_id, job in due]
         return
     # the same foreground runner as the rollups cron command (records each run in ops.events)
-    from loaders.maintenance import run_due_jobs
+    from db.job_health import run_due_jobs
 
     for run in run_due_jobs(conn):
         label = f"job {run.job_id} {run.job}"

@@ -17,7 +17,7 @@ from db.errors import UserError, run_main
 from loaders.core.ingest import QUOTES, TRADES, Counts
 from loaders.core.progress import Progress
 from loaders.core.runs import LoaderRun
-from loaders.instruments import attach_ids, resolve
+from loaders.core.instruments import attach_ids, resolve
 from loaders.sources.binance_capture import parse_capture
 
 JOB = "binance_capture"

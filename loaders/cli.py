@@ -40,9 +40,9 @@ log = logging.getLogger("loaders")
 
 DELEGATED = {
     "capture": ("loaders.binance_capture", "import Binance WebSocket captures (market data tool)"),
-    "rollups": ("loaders.rollups", "bring the candle rollups up to date"),
-    "integrity": ("loaders.integrity", "data integrity report"),
-    "synthetic": ("loaders.synthetic", "generate (and load) seeded synthetic trades"),
+    "rollups": ("db.rollups", "bring the candle rollups up to date"),
+    "integrity": ("db.integrity", "data integrity report"),
+    "synthetic": ("scripts.synthetic", "generate (and load) seeded synthetic trades"),
 }
 
 

@@ -10,8 +10,8 @@ import sys
 import time
 
 from db.connection import connect, database_url, redact
-from loaders.demo_pipeline import format_price, run_demo
-from loaders.maintenance import after_rollups, health_lines
+from scripts.demo_pipeline import format_price, run_demo
+from db.job_health import after_rollups, health_lines
 
 SCHEMAS = ("market", "ta", "signals", "trading", "risk", "perf", "ops", "bi")
 
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(health_lines(conn)))
         if conn.execute("select ops.database_mode() = 'timescaledb'").fetchone()[0]:
             # What cron's `python -m loaders rollups` does when the scheduler does not run the jobs
-            heading("the cron path: failing and overdue jobs run in the foreground (loaders.maintenance)")
+            heading("the cron path: failing and overdue jobs run in the foreground (db.job_health)")
             jobs_started = conn.execute("select clock_timestamp()").fetchone()[0]
             print("\n".join(after_rollups(conn, jobs_started) or ["no job was due"]))
             print(health_lines(conn)[-1])

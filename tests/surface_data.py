@@ -35,12 +35,12 @@ from signals.strategy_signals;
 
 def load_market(url: str, *, instruments: int = 2, days: int = 3, trades_per_day: int = 6000,
                 start: dt.datetime | None = None) -> dt.datetime:
-    """Synthetic trades through loaders.synthetic, rollups, rsi/ema/bbands maintained on 1h of the
+    """Synthetic trades through scripts.synthetic, rollups, rsi/ema/bbands maintained on 1h of the
     first instrument, and a fresh 1m candle per instrument (the risk checks want a current price).
     Returns the start of the data."""
     start = start or (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days + 1)).replace(
         hour=0, minute=0, second=0, microsecond=0)
-    done = subprocess.run([sys.executable, "-m", "loaders.synthetic", "--instruments", str(instruments),
+    done = subprocess.run([sys.executable, "-m", "scripts.synthetic", "--instruments", str(instruments),
                            "--days", str(days), "--start", start.strftime("%Y-%m-%d"),
                            "--trades-per-day", str(trades_per_day), "--load", "--quiet", "--url", url],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -47,7 +47,7 @@ def loaded_db(db_url: str) -> str:
     # Recent rows: a restored TimescaleDB database restarts its retention policy at once, and
     # rows beyond the raw-data horizon would (rightly) be dropped while the test compares.
     start = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).strftime("%Y-%m-%d")
-    done = subprocess.run([sys.executable, "-m", "loaders.synthetic", "--instruments", "2", "--days", "1",
+    done = subprocess.run([sys.executable, "-m", "scripts.synthetic", "--instruments", "2", "--days", "1",
                            "--start", start, "--trades-per-day", "6000", "--load", "--quiet", "--url", db_url],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

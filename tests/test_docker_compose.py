@@ -92,3 +92,13 @@ def test_grafana_login_password_is_set_after_migrating_without_a_command_line_se
     assert login["environment"]["GRAFANA_DB_PASSWORD"].startswith("${TSQ_GRAFANA_DB_PASSWORD:?")
     for name in ("GRAFANA_ADMIN_PASSWORD", "TSQ_GRAFANA_DB_PASSWORD"):
         assert env_example()[name] == "", f".env.example must not ship {name}"
+
+
+def test_the_image_has_every_tool_the_commands_run() -> None:
+    from db.cli import COMMANDS
+    from loaders.cli import DELEGATED
+
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.M))
+    modules = {c.module for c in COMMANDS.values()} | {m for m, _ in DELEGATED.values()}
+    missing = {m for m in modules if m.split(".")[0] not in copied}
+    assert not missing, f"the Dockerfile does not copy the packages of {sorted(missing)}"

@@ -36,4 +36,4 @@ def test_rollups_cron_cadence_is_the_same_everywhere():
     assert len(schedules) == 1, f"the rollups job is scheduled differently: {schedules}"
     (schedule,) = schedules
     prose = " ".join((ROOT / "docs" / "market-data.md").read_text().split())
-    assert schedule == "* * * * *" and "run `python -m loaders.rollups` every minute" in prose
+    assert schedule == "* * * * *" and "run `tsquant rollups` every minute" in prose

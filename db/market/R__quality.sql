@@ -1,5 +1,5 @@
 -- Data quality: gaps, gap-filled series, outliers (z-score, IQR), rollup/raw disagreements and
--- the integrity report behind `python -m loaders.integrity` (seed 001 DataCleaner, seed 004
+-- the integrity report behind `tsquant integrity` (seed 001 DataCleaner, seed 004
 -- integrity checks). Impossible rows never get here: CHECK constraints reject them and the
 -- ingest core sends them to market.quarantine.
 
@@ -337,7 +337,7 @@ as $$
 declare
     v_tf text;
 begin
-    -- Everything `python -m loaders.integrity` prints, one row per finding with a count:
+    -- Everything `tsquant integrity` prints, one row per finding with a count:
     -- gaps, duplicate trade ids, orphan instrument ids, quarantined rows by reason, failed or
     -- abandoned loader runs, rollup/raw disagreements, rollup buckets waiting for a refresh.
     foreach v_tf in array array['1m', '5m', '15m', '1h', '4h', '1d'] loop

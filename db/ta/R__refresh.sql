@@ -174,7 +174,7 @@ comment on function ta.refresh_indicators(integer) is
 'saved state, so the cost is proportional to the new bars; the last ta.correction_window_bars '
 'consumed bars are re-checked and a late or corrected bar there rewinds the configuration to the '
 'checkpoint before it. One row per configuration: new bars consumed, rewind point, rebuilt from '
-'the first bar. Call after market.refresh_rollups() (python -m loaders.indicators).';
+'the first bar. Call after market.refresh_rollups() (tsquant indicators refresh).';
 
 create or replace function ta.rebuild_indicators(p_indicator_id integer, p_from timestamptz default null)
 returns table (indicator_id integer, name text, new_bars integer, rewound_to timestamptz, rebuilt boolean)

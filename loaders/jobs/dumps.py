@@ -11,7 +11,7 @@ import psycopg
 from loaders.core.config import ExchangeConfig, HttpSettings
 from loaders.core.ingest import CANDLES, TRADES
 from loaders.core.runs import LoaderRun
-from loaders.instruments import resolve
+from loaders.core.instruments import resolve
 from loaders.jobs.exchange import make_http
 from loaders.jobs.frames import with_symbol
 from loaders.jobs.report import Progress, SeriesResult

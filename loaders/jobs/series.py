@@ -26,7 +26,7 @@ from db.errors import UserError
 from loaders.core.http import SourceError
 from loaders.core.ingest import CANDLES, QUOTES, TRADES, Dataset
 from loaders.core.runs import LoaderRun, watermark
-from loaders.instruments import resolve
+from loaders.core.instruments import resolve
 from loaders.jobs import frames
 from loaders.jobs.report import Progress, SeriesResult
 from loaders.sources.base import TIMEFRAME_SECONDS, US_PER_S, Page, Source, TradeCursor

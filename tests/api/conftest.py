@@ -34,7 +34,7 @@ def api_url_for(db_url: str) -> str:
 @pytest.fixture(scope="module")
 def api_db(module_db_url: str) -> str:
     start = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).strftime("%Y-%m-%d")
-    done = subprocess.run([sys.executable, "-m", "loaders.synthetic", "--instruments", "2", "--days", "2",
+    done = subprocess.run([sys.executable, "-m", "scripts.synthetic", "--instruments", "2", "--days", "2",
                            "--start", start, "--trades-per-day", "8000", "--load", "--quiet", "--url", module_db_url],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

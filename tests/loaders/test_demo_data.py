@@ -15,7 +15,7 @@ import re
 import psycopg
 import pytest
 
-from loaders.demo_pipeline import format_price, run_demo
+from scripts.demo_pipeline import format_price, run_demo
 from tests.conftest import _clone, _drop_database
 
 

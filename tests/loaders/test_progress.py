@@ -7,7 +7,7 @@ import io
 
 import loaders.binance_capture as capture
 import loaders.core.runs as runs
-import loaders.synthetic as synthetic
+import scripts.synthetic as synthetic
 from loaders.core.progress import Progress
 from loaders.sources.binance_capture import bundled_captures
 

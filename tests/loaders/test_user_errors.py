@@ -65,7 +65,7 @@ def indicator_db(db_url):
     (["BTC/USDT", "7x", "rsi"], "7x is not a"),
 ])
 def test_indicators_add_rejects_bad_input_in_one_sentence(indicator_db, args, expected):
-    p = run("-m", "loaders.indicators", "--url", indicator_db, "add", "binance", *args)
+    p = run("-m", "db.indicators", "--url", indicator_db, "add", "binance", *args)
     line = one_sentence(p, 2, expected)
     assert "CONTEXT" not in line and "PL/pgSQL" not in line
 
@@ -80,12 +80,12 @@ def _entry_points(tmp: Path) -> dict[str, list[str]]:
         "migrate": ["-m", "db.migrate", "--quiet"],
         "migrate --status": ["-m", "db.migrate", "--status"],
         "db.connection env": ["-m", "db.connection", "env"],
-        "rollups": ["-m", "loaders.rollups"],
-        "integrity": ["-m", "loaders.integrity"],
-        "synthetic": ["-m", "loaders.synthetic", "--load", "--days", "0.01", "--quiet"],
-        "indicators list": ["-m", "loaders.indicators", "list"],
-        "indicators refresh": ["-m", "loaders.indicators", "refresh"],
-        "indicators add": ["-m", "loaders.indicators", "add", "binance", "BTC/USDT", "1m", "rsi"],
+        "rollups": ["-m", "db.rollups"],
+        "integrity": ["-m", "db.integrity"],
+        "synthetic": ["-m", "scripts.synthetic", "--load", "--days", "0.01", "--quiet"],
+        "indicators list": ["-m", "db.indicators", "list"],
+        "indicators refresh": ["-m", "db.indicators", "refresh"],
+        "indicators add": ["-m", "db.indicators", "add", "binance", "BTC/USDT", "1m", "rsi"],
         "loaders candles": ["-m", "loaders", "candles", "--exchange", "binance", "--symbol", "BTC/USDT",
                             "--base-url", "http://127.0.0.1:9", *FAST],
         "loaders dumps": ["-m", "loaders", "dumps", str(dump), "--quiet"],
@@ -129,10 +129,10 @@ def closed_pipe():
     ["-m", "db.migrate", "--status"],
     ["-m", "db.connection", "env"],
     ["-m", "db.cluster", "url"],
-    ["-m", "loaders.integrity", "--from", "all"],
-    ["-m", "loaders.rollups"],
-    ["-m", "loaders.indicators", "list"],
-    ["-m", "loaders.synthetic", "--days", "0.01"],
+    ["-m", "db.integrity", "--from", "all"],
+    ["-m", "db.rollups"],
+    ["-m", "db.indicators", "list"],
+    ["-m", "scripts.synthetic", "--days", "0.01"],
     ["-m", "loaders", "--help"],
     ["-m", "loaders", "taapi", "--interval", "1h"],
 ], ids=lambda a: " ".join(a[1:3]))
@@ -147,7 +147,7 @@ def test_output_into_a_closed_pipe_ends_quietly(args, indicator_db, closed_pipe)
 
 
 def test_output_piped_into_head_ends_quietly(db_url):
-    shell = (f"{sys.executable} -m loaders.synthetic --days 0.2 --csv /dev/stdout | head -1; "
+    shell = (f"{sys.executable} -m scripts.synthetic --days 0.2 --csv /dev/stdout | head -1; "
              f"{sys.executable} -m db.migrate --status | head -1")
     p = subprocess.run(["bash", "-c", shell], cwd=ROOT, capture_output=True, text=True, timeout=180,
                        env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url})

@@ -17,9 +17,9 @@ import pytest
 from loaders.binance_capture import import_files
 from loaders.core.ingest import TRADES, load_batch
 from loaders.core.runs import JobLocked, LoaderRun
-from loaders.instruments import attach_ids
+from loaders.core.instruments import attach_ids
 from loaders.sources.binance_capture import parse_capture
-from loaders.synthetic import generate_trades, register
+from scripts.synthetic import generate_trades, register
 
 from .helpers import CAPTURES
 

@@ -12,8 +12,8 @@ import pandas as pd
 import psycopg
 
 from loaders.core.ingest import TRADES, load_batch
-from loaders.instruments import attach_ids
-from loaders.synthetic import generate_trades, register
+from loaders.core.instruments import attach_ids
+from scripts.synthetic import generate_trades, register
 
 from .helpers import load_trades
 
@@ -77,7 +77,7 @@ def test_integrity_command_reports_rollup_disagreements_until_refreshed(db_url: 
         frame = attach_ids(trades, register(conn, n_instruments=2))
         load_trades(conn, frame, batch_size=5000)
         conn.execute("call market.refresh_rollups()")
-        args = [sys.executable, "-m", "loaders.integrity", "--url", db_url, "--from", "2024-05-08", "--to", "2024-05-09"]
+        args = [sys.executable, "-m", "db.integrity", "--url", db_url, "--from", "2024-05-08", "--to", "2024-05-09"]
         ok = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
         assert ok.returncode == 0, ok.stdout + ok.stderr
         # Raw data changes behind the rollups' back (a delete not yet refreshed).

@@ -11,8 +11,8 @@ import pytest
 from db.connection import database_url
 from db.migrate import _timescaledb_status, migrate
 from loaders.binance_capture import import_files
-from loaders.instruments import attach_ids
-from loaders.synthetic import arrival_order, generate_trades, register
+from loaders.core.instruments import attach_ids
+from scripts.synthetic import arrival_order, generate_trades, register
 
 from .helpers import CAPTURES, TIMEFRAMES, load_trades
 

@@ -8,8 +8,8 @@ import psycopg
 import pytest
 
 from loaders.binance_capture import import_files
-from loaders.instruments import attach_ids
-from loaders.synthetic import arrival_order, generate_trades, register
+from loaders.core.instruments import attach_ids
+from scripts.synthetic import arrival_order, generate_trades, register
 
 from .helpers import (CAPTURES, TIMEFRAMES, assert_candles_equal, fetch_candles, load_trades,
                       oracle_candles, parsed_capture_trades)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from loaders.sources.binance_capture import parse_capture, parse_lines
-from loaders.synthetic import DEFAULT_UNIVERSE, arrival_order, generate_trades
+from scripts.synthetic import DEFAULT_UNIVERSE, arrival_order, generate_trades
 
 from .helpers import CAPTURES
 

@@ -3,10 +3,10 @@
 brought up to date, a few candles per timeframe are shown, and taapi's values next to ours
 (bi.taapi_crosscheck).
 
-    from loaders.demo_pipeline import run_demo
+    from scripts.demo_pipeline import run_demo
     for line in run_demo(database_url()): print(line)
 
-or `python -m loaders.demo_pipeline [--url URL]`.
+or `python -m scripts.demo_pipeline [--url URL]`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from loaders.core.runs import JobLocked
 from loaders.jobs.exchange import run_exchange_job
 from loaders.jobs.report import SeriesResult, format_report
 from loaders.jobs.taapi import run_taapi_job
-from loaders.maintenance import record_command_run
+from db.job_health import record_command_run
 from loaders.sources.binance_capture import bundled_capture_dir, bundled_captures
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +212,7 @@ def run_demo(conn_url: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loaders.demo_pipeline", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.demo_pipeline", description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="database URL (default: DATABASE_URL or the embedded database)")
     args = parser.parse_args(argv)
     from db.connection import ConfigurationError, database_url
