@@ -5,6 +5,7 @@ database, and errors are one sentence with the documented exit code."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -199,3 +200,20 @@ def test_backtest_calls_perf_backtest_or_says_it_is_missing(db_url):
 def test_db_url_prints_the_embedded_url():
     done = tsquant("db", "url")
     assert done.returncode == 0 and done.stdout.startswith("postgresql://"), done.stderr
+
+
+def test_the_readme_and_docs_name_only_real_commands():
+    """Every `tsquant <word>` in the README and docs/ is a command (or `load <dataset>`), and the
+    README's command table lists every command."""
+    texts = {str(p.relative_to(ROOT)): p.read_text() for p in [ROOT / "README.md", ROOT / "loaders" / "README.md",
+                                              *sorted((ROOT / "docs").glob("*.md"))]}
+    for name, text in texts.items():
+        for word, dataset in re.findall(r"(?<![/\w.-])tsquant (\w[\w-]*)(?: (\w+))?", text):
+            if word in ("runs", "is", "database"):  # prose ("tsquant runs the same schema …")
+                continue
+            assert word in cli.COMMANDS, f"{name}: tsquant {word} is not a command"
+            if word == "load" and dataset:
+                assert dataset in cli.LOAD_DATASETS, f"{name}: tsquant load {dataset} is not a dataset"
+    readme = texts["README.md"]
+    table = readme[readme.index("## The `tsquant` command"):readme.index("## How data flows")]
+    assert not [c for c in cli.COMMANDS if f"tsquant {c}" not in table]
