@@ -40,7 +40,8 @@ for mode in "${modes[@]}"; do
     echo
     echo "=================== pytest, $mode mode ==================="
     log="$REPORTS/pytest-$mode.log"
-    TSQ_TEST_MODE=$mode $PY -m pytest --db-mode "$mode" -p no:cacheprovider ${PYTEST_ARGS:-} 2>&1 | tee "$log"
+    # --durations: the slowest tests in the log, to keep the suite inside its time budget
+    TSQ_TEST_MODE=$mode $PY -m pytest --db-mode "$mode" -p no:cacheprovider --durations=25 ${PYTEST_ARGS:-} 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     line=$(grep -E '^=+ .*(passed|failed|error|no tests ran).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ =+$//')
     summary+=("pytest ($mode): ${line:-no summary} (exit $rc)")
