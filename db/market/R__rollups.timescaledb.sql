@@ -3,6 +3,40 @@
 -- signature as the plain-mode procedure (R__rollups.postgresql.sql). Refresh policies do the same on a schedule; this is for
 -- loaders, tests, backfills and late data older than the policies' start_offset.
 
+-- TimescaleDB refuses a refresh whose window overlaps one in progress (a policy job started by the
+-- background scheduler, or another session) with LockNotAvailable instead of waiting; the cron
+-- command and the loaders' --refresh-rollups then failed whenever a policy job ran at the same
+-- moment. The procedure waits for such a refresh to end first.
+create or replace function market._await_concurrent_refresh(p_view text, p_timeout interval default '2 minutes')
+returns boolean
+language plpgsql
+volatile
+security invoker
+as $$
+declare
+    v_deadline timestamptz := clock_timestamp() + p_timeout;
+begin
+    loop
+        if not exists (
+            select
+            from _timescaledb_catalog.continuous_aggs_jobs_refresh_ranges as r
+            inner join _timescaledb_catalog.continuous_agg as a on r.materialization_id = a.mat_hypertable_id
+            inner join pg_catalog.pg_stat_activity as s on r.pid = s.pid
+            where a.user_view_schema = 'market' and a.user_view_name = p_view and r.pid <> pg_backend_pid()
+        ) then
+            return true;
+        end if;
+        exit when clock_timestamp() >= v_deadline;
+        perform pg_sleep(0.05);
+    end loop;
+    return false;
+end;
+$$;
+
+comment on function market._await_concurrent_refresh(text, interval) is
+'Private (TimescaleDB mode): waits up to p_timeout until no other live session is refreshing the '
+'continuous aggregate market.<p_view>; true when none is, false on timeout.';
+
 create or replace procedure market.refresh_rollups(p_until timestamptz default null)
 language plpgsql
 as $$
@@ -23,6 +57,8 @@ begin
             select t.timeframe, t.bucket_width from market.timeframes as t where t.is_rollup order by t.bucket_width
         loop
             continue when v_chain = 'native' and v_tf = '1m';
+            -- on timeout the refresh below fails with TimescaleDB's own message
+            perform market._await_concurrent_refresh(v_chain || '_candles_' || v_tf);
             call public.refresh_continuous_aggregate(
                 format('market.%I', v_chain || '_candles_' || v_tf)::regclass,
                 null,
@@ -37,4 +73,5 @@ $$;
 comment on procedure market.refresh_rollups (timestamptz) is
 'Brings every candle rollup up to date, for buckets that ended on or before p_until (default and '
 'at most now(); the forming bucket is never materialized). TimescaleDB mode: refreshes the '
-'continuous aggregates in hierarchy order; call outside a transaction block, as owner or admin.';
+'continuous aggregates in hierarchy order, each after any concurrent refresh of it (a policy job) '
+'has ended; call outside a transaction block, as owner or admin.';

@@ -78,7 +78,11 @@ def test_sigkill_at_random_points_then_rerun_gives_exactly_the_rows_of_an_uninte
 
 def _crash_rounds(db_url: str, market: MarketData, config: Path) -> None:
     args = ["run", "--config", str(config), "--url", db_url, "--quiet"]
+    started = time.monotonic()
     _run_to_completion(args)
+    # kill points spread over the length of a whole run on this machine (a fixed window let most
+    # runs finish before the kill on a fast machine)
+    run_seconds = time.monotonic() - started
     uninterrupted = _snapshot(db_url)
     assert close(uninterrupted[0], expected_candles(market, 60, fill_quiet=True))
     assert close(uninterrupted[1], expected_trades(market))
@@ -88,7 +92,7 @@ def _crash_rounds(db_url: str, market: MarketData, config: Path) -> None:
         _reset(db_url)
         for _ in range(rng.choice((1, 1, 2))):
             proc = _start(args)
-            time.sleep(rng.uniform(0.02, 0.6))
+            time.sleep(rng.uniform(0.02, 0.95) * run_seconds)
             if proc.is_alive():
                 os.kill(proc.pid, signal.SIGKILL)
                 killed_mid_run += 1
