@@ -294,3 +294,118 @@ end;
 
 comment on function perf.exposure(float8[]) is
 'Exposure: fraction of bars with a non-zero position (backtesting.py "Exposure Time").';
+
+-- Section: one pass over a run's equity curve ---------------------------------------------------------
+create or replace function perf._equity_return_metrics(
+    p_equity float8[],
+    p_start_value float8,
+    p_position float8[],
+    p_annualization integer,
+    out total_return float8,
+    out annual_return float8,
+    out annual_volatility float8,
+    out sharpe_ratio float8,
+    out sortino_ratio float8,
+    out max_drawdown float8,
+    out max_drawdown_duration integer,
+    out calmar_ratio float8,
+    out exposure float8
+)
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $function$
+declare
+    v_n integer := coalesce(cardinality(p_equity), 0);
+    v_previous float8 := p_start_value;
+    v_e float8;
+    v_r float8;
+    v_growth float8 := 1;
+    v_value float8;
+    v_peak float8 := 100;
+    v_drawdown float8;
+    v_under integer := 0;
+    v_count float8 := 0;
+    v_sum float8 := 0;
+    v_sxx float8 := 0;
+    v_tmp float8;
+    v_down float8 := 0;
+    v_max float8;
+    v_min float8;
+    v_std float8;
+    v_mean float8;
+    v_held integer := 0;
+    v_positions integer := 0;
+    v_p float8;
+begin
+    -- The return metrics of an equity curve (bar returns r = equity / previous − 1, the first
+    -- against p_start_value) in one pass, the same arithmetic in the same order as
+    -- perf._cumulative, perf.annual_volatility, perf.sharpe_ratio and perf.sortino_ratio (zero risk
+    -- free and required return) over those returns and perf.exposure over the positions: a 1M-bar
+    -- run builds no returns array and reads it once, not five times. The sums follow PostgreSQL's
+    -- float8 avg / stddev_samp (Youngs-Cramer, float8_accum), so each value equals the public
+    -- function's bit for bit (tests/perf/test_backtest.py checks it).
+    max_drawdown_duration := 0;
+    foreach v_e in array coalesce(p_equity, '{}') loop
+        v_r := v_e / v_previous - 1;
+        v_previous := v_e;
+        if v_r is not null and v_r <> 'NaN'::float8 then
+            v_growth := v_growth * (1 + v_r);
+            v_count := v_count + 1;
+            v_sum := v_sum + v_r;
+            if v_count > 1 then
+                v_tmp := v_r * v_count - v_sum;
+                v_sxx := v_sxx + v_tmp * v_tmp / (v_count * (v_count - 1));
+            end if;
+            v_down := v_down + least(v_r, 0) * least(v_r, 0);
+            v_max := greatest(v_max, v_r);
+            v_min := least(v_min, v_r);
+        end if;
+        v_value := v_growth * 100;
+        v_peak := greatest(v_peak, v_value);
+        v_drawdown := (v_value - v_peak) / v_peak;
+        if max_drawdown is null or v_drawdown < max_drawdown then
+            max_drawdown := v_drawdown;
+        end if;
+        if v_value < v_peak then
+            v_under := v_under + 1;
+            max_drawdown_duration := greatest(max_drawdown_duration, v_under);
+        else
+            v_under := 0;
+        end if;
+    end loop;
+    foreach v_p in array coalesce(p_position, '{}') loop
+        v_positions := v_positions + 1;
+        if v_p <> 0 then
+            v_held := v_held + 1;
+        end if;
+    end loop;
+    exposure := v_held::float8 / nullif(v_positions, 0);
+    if v_n = 0 then
+        max_drawdown_duration := null;
+        return;
+    end if;
+    total_return := v_growth - 1;
+    annual_return := perf._annual_return(v_growth, v_n, p_annualization);
+    calmar_ratio := perf._calmar(annual_return, max_drawdown);
+    if v_n >= 2 then
+        v_mean := case when v_count > 0 then v_sum / v_count end;
+        v_std := case when v_count > 1 then pg_catalog.sqrt(v_sxx / (v_count - 1)) end;
+        annual_volatility := v_std * pg_catalog.power(p_annualization::float8, 0.5);
+        sharpe_ratio := perf._ratio(v_mean, case when v_count >= 2 and v_max = v_min then 0 else v_std end)
+            * pg_catalog.sqrt(p_annualization::float8);
+        sortino_ratio := perf._ratio(
+            v_mean * p_annualization,
+            pg_catalog.sqrt(case when v_count > 0 then v_down / v_count end) * pg_catalog.sqrt(p_annualization::float8)
+        );
+    end if;
+end;
+$function$;
+
+comment on function perf._equity_return_metrics(float8[], float8, float8[], integer) is
+'Private: the return metrics of an equity curve in one pass (bar returns equity / previous − 1, '
+'the first against p_start_value): total and annual return, annual volatility, Sharpe and Sortino '
+'(zero risk free / required return), max drawdown and its duration, Calmar, and the exposure of '
+'p_position; each equals the public function of the same name over those returns.';
