@@ -323,30 +323,26 @@ declare
     v_e float8;
     v_r float8;
     v_growth float8 := 1;
-    v_value float8;
     v_peak float8 := 100;
-    v_drawdown float8;
     v_under integer := 0;
     v_count float8 := 0;
     v_sum float8 := 0;
     v_sxx float8 := 0;
-    v_tmp float8;
     v_down float8 := 0;
     v_max float8;
     v_min float8;
     v_std float8;
     v_mean float8;
-    v_held integer := 0;
-    v_positions integer := 0;
-    v_p float8;
 begin
     -- The return metrics of an equity curve (bar returns r = equity / previous − 1, the first
     -- against p_start_value) in one pass, the same arithmetic in the same order as
     -- perf._cumulative, perf.annual_volatility, perf.sharpe_ratio and perf.sortino_ratio (zero risk
-    -- free and required return) over those returns and perf.exposure over the positions: a 1M-bar
-    -- run builds no returns array and reads it once, not five times. The sums follow PostgreSQL's
-    -- float8 avg / stddev_samp (Youngs-Cramer, float8_accum), so each value equals the public
-    -- function's bit for bit (tests/perf/test_backtest.py checks it).
+    -- free and required return) over those returns: a 1M-bar run builds no returns array and
+    -- reads it once, not five times. The sums follow PostgreSQL's float8 avg / stddev_samp
+    -- (Youngs-Cramer, float8_accum; at the first value the increment is 0 / 1 = 0, as the C code
+    -- skips it), so each value equals the public function's bit for bit (checked in
+    -- tests/perf/test_metrics_oracles.py). Few statements per bar: each one costs as much as the
+    -- arithmetic in it.
     max_drawdown_duration := 0;
     foreach v_e in array coalesce(p_equity, '{}') loop
         v_r := v_e / v_previous - 1;
@@ -355,34 +351,18 @@ begin
             v_growth := v_growth * (1 + v_r);
             v_count := v_count + 1;
             v_sum := v_sum + v_r;
-            if v_count > 1 then
-                v_tmp := v_r * v_count - v_sum;
-                v_sxx := v_sxx + v_tmp * v_tmp / (v_count * (v_count - 1));
-            end if;
+            v_sxx := v_sxx + (v_r * v_count - v_sum) * (v_r * v_count - v_sum) / greatest(v_count * (v_count - 1), 1);
             v_down := v_down + least(v_r, 0) * least(v_r, 0);
             v_max := greatest(v_max, v_r);
             v_min := least(v_min, v_r);
         end if;
-        v_value := v_growth * 100;
-        v_peak := greatest(v_peak, v_value);
-        v_drawdown := (v_value - v_peak) / v_peak;
-        if max_drawdown is null or v_drawdown < max_drawdown then
-            max_drawdown := v_drawdown;
-        end if;
-        if v_value < v_peak then
-            v_under := v_under + 1;
-            max_drawdown_duration := greatest(max_drawdown_duration, v_under);
-        else
-            v_under := 0;
-        end if;
+        -- value = growth × 100 against the running peak (perf._cumulative)
+        v_peak := greatest(v_peak, v_growth * 100);
+        max_drawdown := least(max_drawdown, (v_growth * 100 - v_peak) / v_peak);
+        v_under := case when v_growth * 100 < v_peak then v_under + 1 else 0 end;
+        max_drawdown_duration := greatest(max_drawdown_duration, v_under);
     end loop;
-    foreach v_p in array coalesce(p_position, '{}') loop
-        v_positions := v_positions + 1;
-        if v_p <> 0 then
-            v_held := v_held + 1;
-        end if;
-    end loop;
-    exposure := v_held::float8 / nullif(v_positions, 0);
+    exposure := perf.exposure(p_position);
     if v_n = 0 then
         max_drawdown_duration := null;
         return;
@@ -408,4 +388,4 @@ comment on function perf._equity_return_metrics(float8[], float8, float8[], inte
 'Private: the return metrics of an equity curve in one pass (bar returns equity / previous − 1, '
 'the first against p_start_value): total and annual return, annual volatility, Sharpe and Sortino '
 '(zero risk free / required return), max drawdown and its duration, Calmar, and the exposure of '
-'p_position; each equals the public function of the same name over those returns.';
+'p_position (perf.exposure); each equals the public function of the same name over those returns.';
