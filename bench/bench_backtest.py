@@ -14,7 +14,7 @@ below), fees 10 bps, slippage 2 bps, all in. Timed in the same run:
 
 Prints both times, f = db / python (target <= 1.0), checks that both wrote the same equity, and
 also times (db) once on the PL/pgSQL loop when the native one is installed.
-Usage: python bench/bench_backtest.py [--bars 1000000] [--repeat 3] [--keep]
+Usage: python bench/bench_backtest.py [--bars 1000000] [--repeat 3] [--keep] [--mode auto|postgresql|timescaledb]
 """
 
 from __future__ import annotations
@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bars", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=3, help="runs of each; the median is used")
     p.add_argument("--keep", action="store_true", help="keep the bench database (and reuse a kept one)")
+    p.add_argument("--mode", default="auto", choices=("auto", "postgresql", "timescaledb"),
+                   help="database mode of the bench database (auto: TimescaleDB when installed)")
     args = p.parse_args(argv)
     main_db = psycopg.conninfo.conninfo_to_dict(database_url()).get("dbname") or "tsquant"
     name = f"{main_db}_bench_backtest"
@@ -166,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep:
         drop(name)
     try:
-        report = migrate(url, create_db=True, log=lambda _m: None)
+        report = migrate(url, mode=args.mode, create_db=True, log=lambda _m: None)
         with connect(url) as conn:
             started = time.perf_counter()
             iid = conn.execute("select instrument_id from market.instruments where symbol = 'BT/USDT'").fetchone()

@@ -12,7 +12,7 @@ to price) and a registered strategy. Timed in the same run, one statement per ca
              audit trigger still fires).
 
 Prints the totals, g = checked / plain (target <= 3.0) and the p50 / p99 latency of a checked call.
-Usage: python bench/bench_submit_order.py [--orders 10000]
+Usage: python bench/bench_submit_order.py [--orders 10000] [--mode auto|postgresql|timescaledb]
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--orders", type=int, default=10_000)
     p.add_argument("--block", type=int, default=500)
+    p.add_argument("--mode", default="auto", choices=("auto", "postgresql", "timescaledb"),
+                   help="database mode of the bench database (auto: TimescaleDB when installed)")
     args = p.parse_args(argv)
     main_db = psycopg.conninfo.conninfo_to_dict(database_url()).get("dbname") or "tsquant"
     name = f"{main_db}_bench_orders"
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     with connect(database_url("postgres"), autocommit=True) as admin:
         admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
     try:
-        report = migrate(url, create_db=True, log=lambda _m: None)
+        report = migrate(url, mode=args.mode, create_db=True, log=lambda _m: None)
         with connect(url, autocommit=True) as conn:
             iid, strategy_id = setup(conn)
             quantity = Decimal("0.001")

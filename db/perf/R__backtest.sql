@@ -186,9 +186,11 @@ begin
         p_stop_loss_pct, p_take_profit_pct, case when p_sizing = 'risk' then p_size_value end, v_specs
     ) as s;
 
+    -- The arrays unnested in the select list, side by side (they have the same length): streamed
+    -- into the insert, where unnest(a, b, …) in FROM would first copy a million rows into a
+    -- tuplestore.
     insert into perf.backtest_equity (run_id, bar_time, close, position, cash, equity)
-    select v_run_id, u.bar_time, u.close, u.position, u.cash, u.equity
-    from unnest(v_times, v_close, v_sim.position, v_sim.cash, v_sim.equity) as u (bar_time, close, position, cash, equity);
+    select v_run_id, unnest(v_times), unnest(v_close), unnest(v_sim.position), unnest(v_sim.cash), unnest(v_sim.equity);
 
     insert into perf.backtest_trades (
         run_id, trade_no, entry_time, entry_price, exit_time, exit_price, quantity, fees, pnl,
@@ -207,10 +209,7 @@ begin
     where r.run_id = v_run_id;
     -- the metrics from the arrays in hand (perf.record_run_metrics would read them back)
     perform perf._record_run_metrics(
-        v_run_id,
-        (select array_agg(u.equity / u.previous - 1)
-         from unnest(v_sim.equity, pg_catalog.array_prepend(p_init_cash, v_sim.equity[1:v_n - 1])) as u (equity, previous)),
-        v_sim.position, v_sim.trade_pnl, (v_times[v_n] at time zone 'UTC')::date
+        v_run_id, v_sim.equity, v_sim.position, v_sim.trade_pnl, (v_times[v_n] at time zone 'UTC')::date
     );
     return v_run_id;
 end;

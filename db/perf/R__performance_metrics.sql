@@ -1,8 +1,12 @@
 -- Filling perf.performance_metrics: the metrics of one backtest run, and the daily procedure for
 -- live trading (and any finished run without its row).
 
-create or replace function perf._record_run_metrics(
-    p_run_id bigint, p_returns float8[], p_position float8[], p_pnl float8[], p_date date
+-- Until 2026-12 the second argument was the bar returns; now it is the equity curve (the returns
+-- are taken from it in the same pass as the metrics, perf._equity_return_metrics).
+drop function if exists perf._record_run_metrics(bigint, float8[], float8[], float8[], date);
+
+create function perf._record_run_metrics(
+    p_run_id bigint, p_equity float8[], p_position float8[], p_pnl float8[], p_date date
 )
 returns void
 language plpgsql
@@ -12,17 +16,16 @@ as $function$
 declare
     v_run perf.backtest_runs;
     v_ann integer;
-    v_cumulative record;
-    v_annual float8;
+    v_returns record;
 begin
-    -- The row from the run's arrays: bar returns, positions and trade P/L (NULL = still open),
-    -- annualised with the bars per 365-day year of the run's timeframe. One pass of
-    -- perf._cumulative gives total return, annual return, drawdown and Calmar together.
+    -- The row from the run's arrays: equity and position per bar, trade P/L (NULL = still open);
+    -- the bar returns (the first against the initial cash) annualised with the bars per 365-day
+    -- year of the run's timeframe. One pass of perf._equity_return_metrics gives every return
+    -- metric (a 1M-bar run is read once, not once per metric).
     select * into strict v_run from perf.backtest_runs as r where r.run_id = p_run_id;
     select (extract(epoch from interval '365 days') / extract(epoch from tf.bucket_width))::integer into v_ann
     from market.timeframes as tf where tf.timeframe = v_run.timeframe;
-    select * into v_cumulative from perf._cumulative(p_returns) as c;
-    v_annual := perf._annual_return(v_cumulative.ending_value, cardinality(p_returns), v_ann);
+    select * into v_returns from perf._equity_return_metrics(p_equity, v_run.init_cash, p_position, v_ann) as c;
     insert into perf.performance_metrics as m (
         date, run_id, symbol, instrument_id, total_trades, win_rate, profit_factor, expectancy,
         avg_win, avg_loss, net_profit, total_return, annual_return, annual_volatility, sharpe_ratio,
@@ -31,10 +34,9 @@ begin
     select
         coalesce(p_date, (v_run.end_time at time zone 'UTC')::date), p_run_id, i.symbol, v_run.instrument_id,
         s.total_trades, s.win_rate, s.profit_factor, s.expectancy, s.avg_win, s.avg_loss, s.net_profit,
-        v_cumulative.ending_value - 1, v_annual, perf.annual_volatility(p_returns, v_ann),
-        perf.sharpe_ratio(p_returns, 0, v_ann), perf.sortino_ratio(p_returns, 0, v_ann), v_cumulative.max_drawdown,
-        case when cardinality(p_returns) > 0 then v_cumulative.max_drawdown_duration end,
-        perf._calmar(v_annual, v_cumulative.max_drawdown), perf.exposure(p_position), v_ann
+        v_returns.total_return, v_returns.annual_return, v_returns.annual_volatility, v_returns.sharpe_ratio,
+        v_returns.sortino_ratio, v_returns.max_drawdown, v_returns.max_drawdown_duration, v_returns.calmar_ratio,
+        v_returns.exposure, v_ann
     from perf.trade_stats(coalesce(p_pnl, '{}')) as s
     inner join market.instruments as i on i.instrument_id = v_run.instrument_id
     on conflict on constraint performance_metrics_once do update
@@ -50,8 +52,8 @@ end;
 $function$;
 
 comment on function perf._record_run_metrics(bigint, float8[], float8[], float8[], date) is
-'Private: write (or rewrite) the perf.performance_metrics row of a backtest run from its bar '
-'returns, positions and trade P/L (perf.backtest passes what it simulated; perf.record_run_metrics '
+'Private: write (or rewrite) the perf.performance_metrics row of a backtest run from its '
+'equity and position per bar and its trade P/L (perf.backtest passes what it simulated; perf.record_run_metrics '
 'reads them back from the run''s tables). p_date NULL: the date of the run''s end.';
 
 create or replace function perf.record_run_metrics(p_run_id bigint)
@@ -61,27 +63,21 @@ security definer
 set search_path = ''
 as $function$
 declare
-    v_returns float8[];
+    v_equity float8[];
     v_position float8[];
     v_pnl float8[];
     v_date date;
 begin
-    -- Bar returns of the stored equity curve (the first against the initial cash), closed trades'
-    -- P/L; the row itself: perf._record_run_metrics.
-    select array_agg(e.equity / coalesce(e.previous, r.init_cash) - 1 order by e.bar_time),
-           array_agg(e.position order by e.bar_time),
+    -- The stored equity curve and positions in bar order, closed trades' P/L; the row itself:
+    -- perf._record_run_metrics.
+    select array_agg(e.equity order by e.bar_time), array_agg(e.position order by e.bar_time),
            (max(e.bar_time) at time zone 'UTC')::date
-    into v_returns, v_position, v_date
-    from (
-        select b.bar_time, b.equity, b.position, lag(b.equity) over (order by b.bar_time) as previous
-        from perf.backtest_equity as b
-        where b.run_id = p_run_id
-    ) as e
-    cross join perf.backtest_runs as r
-    where r.run_id = p_run_id;
+    into v_equity, v_position, v_date
+    from perf.backtest_equity as e
+    where e.run_id = p_run_id;
     select array_agg(t.pnl order by t.trade_no) into v_pnl
     from perf.backtest_trades as t where t.run_id = p_run_id and t.status = 'CLOSED';
-    perform perf._record_run_metrics(p_run_id, v_returns, v_position, v_pnl, v_date);
+    perform perf._record_run_metrics(p_run_id, v_equity, v_position, v_pnl, v_date);
 end;
 $function$;
 

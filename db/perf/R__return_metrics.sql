@@ -294,3 +294,98 @@ end;
 
 comment on function perf.exposure(float8[]) is
 'Exposure: fraction of bars with a non-zero position (backtesting.py "Exposure Time").';
+
+-- Section: one pass over a run's equity curve ---------------------------------------------------------
+create or replace function perf._equity_return_metrics(
+    p_equity float8[],
+    p_start_value float8,
+    p_position float8[],
+    p_annualization integer,
+    out total_return float8,
+    out annual_return float8,
+    out annual_volatility float8,
+    out sharpe_ratio float8,
+    out sortino_ratio float8,
+    out max_drawdown float8,
+    out max_drawdown_duration integer,
+    out calmar_ratio float8,
+    out exposure float8
+)
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $function$
+declare
+    v_n integer := coalesce(cardinality(p_equity), 0);
+    v_previous float8 := p_start_value;
+    v_e float8;
+    v_r float8;
+    v_growth float8 := 1;
+    v_peak float8 := 100;
+    v_under integer := 0;
+    v_count float8 := 0;
+    v_sum float8 := 0;
+    v_sxx float8 := 0;
+    v_down float8 := 0;
+    v_max float8;
+    v_min float8;
+    v_std float8;
+    v_mean float8;
+begin
+    -- The return metrics of an equity curve (bar returns r = equity / previous − 1, the first
+    -- against p_start_value) in one pass, the same arithmetic in the same order as
+    -- perf._cumulative, perf.annual_volatility, perf.sharpe_ratio and perf.sortino_ratio (zero risk
+    -- free and required return) over those returns: a 1M-bar run builds no returns array and
+    -- reads it once, not five times. The sums follow PostgreSQL's float8 avg / stddev_samp
+    -- (Youngs-Cramer, float8_accum; at the first value the increment is 0 / 1 = 0, as the C code
+    -- skips it), so each value equals the public function's bit for bit (checked in
+    -- tests/perf/test_metrics_oracles.py). Few statements per bar: each one costs as much as the
+    -- arithmetic in it.
+    max_drawdown_duration := 0;
+    foreach v_e in array coalesce(p_equity, '{}') loop
+        v_r := v_e / v_previous - 1;
+        v_previous := v_e;
+        if v_r is not null and v_r <> 'NaN'::float8 then
+            v_growth := v_growth * (1 + v_r);
+            v_count := v_count + 1;
+            v_sum := v_sum + v_r;
+            v_sxx := v_sxx + (v_r * v_count - v_sum) * (v_r * v_count - v_sum) / greatest(v_count * (v_count - 1), 1);
+            v_down := v_down + least(v_r, 0) * least(v_r, 0);
+            v_max := greatest(v_max, v_r);
+            v_min := least(v_min, v_r);
+        end if;
+        -- value = growth × 100 against the running peak (perf._cumulative)
+        v_peak := greatest(v_peak, v_growth * 100);
+        max_drawdown := least(max_drawdown, (v_growth * 100 - v_peak) / v_peak);
+        v_under := case when v_growth * 100 < v_peak then v_under + 1 else 0 end;
+        max_drawdown_duration := greatest(max_drawdown_duration, v_under);
+    end loop;
+    exposure := perf.exposure(p_position);
+    if v_n = 0 then
+        max_drawdown_duration := null;
+        return;
+    end if;
+    total_return := v_growth - 1;
+    annual_return := perf._annual_return(v_growth, v_n, p_annualization);
+    calmar_ratio := perf._calmar(annual_return, max_drawdown);
+    if v_n >= 2 then
+        v_mean := case when v_count > 0 then v_sum / v_count end;
+        v_std := case when v_count > 1 then pg_catalog.sqrt(v_sxx / (v_count - 1)) end;
+        annual_volatility := v_std * pg_catalog.power(p_annualization::float8, 0.5);
+        sharpe_ratio := perf._ratio(v_mean, case when v_count >= 2 and v_max = v_min then 0 else v_std end)
+            * pg_catalog.sqrt(p_annualization::float8);
+        sortino_ratio := perf._ratio(
+            v_mean * p_annualization,
+            pg_catalog.sqrt(case when v_count > 0 then v_down / v_count end) * pg_catalog.sqrt(p_annualization::float8)
+        );
+    end if;
+end;
+$function$;
+
+comment on function perf._equity_return_metrics(float8[], float8, float8[], integer) is
+'Private: the return metrics of an equity curve in one pass (bar returns equity / previous − 1, '
+'the first against p_start_value): total and annual return, annual volatility, Sharpe and Sortino '
+'(zero risk free / required return), max drawdown and its duration, Calmar, and the exposure of '
+'p_position (perf.exposure); each equals the public function of the same name over those returns.';

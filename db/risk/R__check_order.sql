@@ -28,6 +28,7 @@ declare
     v_exposure numeric;
     v_other numeric;
     v_missing text;
+    v_stale text;
     v_snapshot record;
     v_opening numeric;
     v_max_qty numeric;
@@ -119,15 +120,23 @@ begin
         return;
     end if;
     if v_limits.max_total_exposure is not null then
+        -- the held instruments are priced at their latest close, which must be as fresh as the
+        -- ordered one's (max_price_age): a stale close would make the total look known
         select sum(abs(p.quantity) * lc.price::numeric * coalesce(s.contract_size, 1)),
-               string_agg(p.instrument_id::text, ', ') filter (where lc.price is null)
-        into v_other, v_missing
+               string_agg(p.instrument_id::text, ', ') filter (where lc.price is null),
+               string_agg(p.instrument_id::text, ', ') filter (where lc.price_time < pg_catalog.now() - v_limits.max_price_age)
+        into v_other, v_missing, v_stale
         from trading.positions as p
         cross join lateral market.latest_close(p.instrument_id) as lc
         left join market.instrument_trading_specs as s on p.instrument_id = s.instrument_id
         where p.quantity <> 0 and p.instrument_id <> p_instrument_id;
         if v_missing is not null then
             reason := format('no price for held instrument(s) %s: total exposure unknown', v_missing);
+            return;
+        end if;
+        if v_stale is not null then
+            reason := format('stale price for held instrument(s) %s: total exposure unknown (last close older than %s)',
+                             v_stale, v_limits.max_price_age);
             return;
         end if;
         if coalesce(v_other, 0) + v_exposure > v_limits.max_total_exposure then
@@ -179,7 +188,8 @@ $function$;
 comment on function risk.check_order(integer, text, numeric, numeric) is
 'Pre-trade check (seed 001 can_open_position): allowed, reason, and whether the order only '
 'reduces the open position. Exits always pass; entries need trading state ACTIVE, a fresh price '
-'(p_price, else the latest 1m close) and equity snapshot (unknown state fails closed), and must '
+'(p_price, else the latest 1m close) and equity snapshot (unknown state fails closed; so do held '
+'instruments without a fresh close when total exposure is limited), and must '
 'stay within max position size, max exposure per instrument and in total, the daily loss limit '
 '(equity vs the day''s opening balance in risk.limits.daily_loss_time_zone), the max drawdown '
 'from the equity peak, and the order rate. trading.submit_order enforces it.';

@@ -326,3 +326,22 @@ def test_equity_rows_need_their_run_and_go_with_it(conn):
     assert counts == {run_b: 40}, "deleting a run deletes its equity rows, and only those"
     conn.execute("truncate perf.backtest_runs cascade")
     assert conn.execute("select count(*) from perf.backtest_equity").fetchone()[0] == 0
+
+
+def test_record_run_metrics_rebuilds_the_row_the_backtest_wrote(conn):
+    # perf.record_run_metrics reads the run back from its tables (the daily procedure uses it for
+    # runs without a row): the same numbers as perf.backtest computed from its arrays
+    bars = synthetic_bars(500, seed=31, vol=0.004)
+    iid, times = add_instrument(conn, "R/USDT", bars)
+    entries, exits = random_signals(500, seed=32, rate=0.04)
+    add_signals(conn, "s", iid, times, entries, exits)
+    run_id = run(conn, "s", iid, START, START + 500 * MINUTE, fees_bps=10.0, init_cash=2500.0)
+    columns = ("date, total_trades, win_rate, profit_factor, expectancy, avg_win, avg_loss, net_profit, total_return,"
+               " annual_return, annual_volatility, sharpe_ratio, sortino_ratio, max_drawdown, max_drawdown_duration,"
+               " calmar_ratio, exposure, annualization")
+    query = f"select {columns} from perf.performance_metrics where run_id = %s"
+    written = conn.execute(query, (run_id,)).fetchone()
+    conn.execute("delete from perf.performance_metrics where run_id = %s", (run_id,))
+    conn.execute("select perf.record_run_metrics(%s)", (run_id,))
+    assert conn.execute(query, (run_id,)).fetchone() == written
+    assert written[1] >= 3 and written[13] < 0

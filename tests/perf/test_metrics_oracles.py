@@ -168,3 +168,61 @@ def test_annual_return_and_calmar_overflow_and_underflow_as_numpy(conn, returns)
                 float(empyrical.calmar_ratio(np.array(returns), annualization=525600)))
     assert_same(got[0], want[0], "annual_return")
     assert_same(got[1], want[1], "calmar_ratio")
+
+
+def _equity_curves() -> dict[str, list[float | None]]:
+    rng = np.random.default_rng(20261202)
+    out: dict[str, list[float | None]] = {}
+    for n in (1, 2, 3, 10, 1000):
+        out[f"random_walk_{n}"] = list(10000 * np.cumprod(1 + rng.normal(0.0002, 0.01, n)))
+    out["empty"] = []
+    out["flat"] = [10000.0] * 20  # zero volatility: every return 0
+    out["in_and_out"] = [10000.0, 10000.0, 10100.0, 10050.0, 10050.0, 10050.0, 9900.0, 10200.0, 10200.0]
+    gappy = list(10000 * np.cumprod(1 + rng.normal(0, 0.01, 40)))
+    gappy[5] = math.nan  # a NaN bar: its return and the next one's are skipped
+    gappy[20] = None  # a NULL bar, the same
+    out["gaps"] = gappy
+    out["total_loss_at_the_end"] = [10500.0, 9000.0, 0.0]
+    return out
+
+
+EQUITY = _equity_curves()
+
+
+@pytest.mark.parametrize("name", list(EQUITY))
+def test_one_pass_run_metrics_equal_the_public_functions_and_empyrical(conn, name: str) -> None:
+    # perf._equity_return_metrics (the metrics of a backtest run, one pass over its equity curve)
+    # gives exactly what the public functions give over the bar returns (the first against the
+    # initial cash), and what empyrical gives
+    equity = EQUITY[name]
+    position = [float(i % 3 != 0) for i in range(len(equity))]
+    start, ann = 10000.0, 525600
+    got = conn.execute(
+        "select total_return, annual_return, annual_volatility, sharpe_ratio, sortino_ratio, max_drawdown,"
+        " max_drawdown_duration, calmar_ratio, exposure"
+        " from perf._equity_return_metrics(%s::float8[], %s, %s::float8[], %s)",
+        (equity, start, position, ann)).fetchone()
+    returns = conn.execute(
+        "select array_agg(u.e / u.previous - 1 order by u.k)"
+        " from unnest(%s::float8[], array_prepend(%s::float8, trim_array(%s::float8[], 1)))"
+        " with ordinality as u (e, previous, k)", (equity, start, equity)).fetchone()[0] if equity else []
+    public = conn.execute(
+        "select perf.total_return(r), perf.annual_return(r, %(a)s), perf.annual_volatility(r, %(a)s),"
+        " perf.sharpe_ratio(r, 0, %(a)s), perf.sortino_ratio(r, 0, %(a)s), perf.max_drawdown(r),"
+        " perf.max_drawdown_duration(r), perf.calmar_ratio(r, %(a)s), perf.exposure(%(p)s::float8[])"
+        " from (select %(r)s::float8[] as r) as x", {"a": ann, "r": returns, "p": position}).fetchone()
+    assert got == public, "bit for bit the public functions over the same returns"
+    r = _np(returns)
+    with np.errstate(all="ignore"):
+        want = [empyrical.cum_returns_final(r), empyrical.annual_return(r, annualization=ann),
+                empyrical.annual_volatility(r, annualization=ann), empyrical.sharpe_ratio(r, annualization=ann),
+                empyrical.sortino_ratio(r, annualization=ann), empyrical.max_drawdown(r), None,
+                empyrical.calmar_ratio(r, annualization=ann)]
+    for k, label in enumerate(["total_return", "annual_return", "annual_volatility", "sharpe_ratio",
+                               "sortino_ratio", "max_drawdown", None, "calmar_ratio"]):
+        if label and len(r):
+            assert_same(got[k], float(want[k]), f"{label} on {name}")
+    if position:
+        assert got[8] == pytest.approx(np.count_nonzero(position) / len(position), rel=REL)
+    else:
+        assert got[8] is None

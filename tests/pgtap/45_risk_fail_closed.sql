@@ -1,6 +1,7 @@
--- Unknown state fails closed: no or stale equity snapshot, no or stale price.
+-- Unknown state fails closed: no or stale equity snapshot, no or stale price (of the instrument
+-- ordered, and of the held ones the total exposure adds up).
 begin;
-select plan(9);
+select plan(10);
 \ir ../pgtap_fixtures/trading.sql
 select pg_temp.open_position(:iid, 'buy', 1, 100) is null as never;
 
@@ -23,6 +24,12 @@ select alike((select reason from risk.check_order(:sol, 'buy', 1)), 'stale price
     'a close older than max_price_age: refused');
 select ok((select allowed from risk.check_order(:sol, 'buy', 1, 20)), 'a limit price is a known price');
 select risk.set_limit('max_total_exposure', '100000');
+delete from market.candles where instrument_id = :iid;
+insert into market.candles (instrument_id, timeframe, open_time, open, high, low, close, source)
+values (:iid, '1m', date_trunc('minute', now()) - interval '1 hour', 100, 100, 100, 100, 'pgtap');
+select alike((select reason from risk.check_order(:iid2, 'buy', 1)),
+    format('stale price for held instrument(s) %s: total exposure unknown (%%)', :iid),
+    'a held instrument whose last close is older than max_price_age makes the total exposure unknown: refused');
 delete from market.candles where instrument_id = :iid;
 select alike((select reason from risk.check_order(:iid2, 'buy', 1)), 'no price for held instrument(s) %: total exposure unknown',
     'a held instrument without a price makes the total exposure unknown: refused');
