@@ -345,3 +345,19 @@ def test_record_run_metrics_rebuilds_the_row_the_backtest_wrote(conn):
     conn.execute("select perf.record_run_metrics(%s)", (run_id,))
     assert conn.execute(query, (run_id,)).fetchone() == written
     assert written[1] >= 3 and written[13] < 0
+
+
+def test_bi_performance_metrics_shows_the_run_to_analysts(conn):
+    bars = synthetic_bars(120, seed=41, vol=0.004)
+    iid, times = add_instrument(conn, "B/USDT", bars)
+    entries, exits = random_signals(120, seed=42, rate=0.05)
+    add_signals(conn, "s", iid, times, entries, exits)
+    run_id = run(conn, "s", iid, START, START + 120 * MINUTE, fees_bps=5.0)
+    stored = conn.execute("select date, symbol, total_trades, sharpe_ratio, max_drawdown, net_profit"
+                          " from perf.performance_metrics where run_id = %s", (run_id,)).fetchone()
+    conn.execute("set local role tsq_analyst")
+    shown = conn.execute("select date, symbol, total_trades, sharpe_ratio, max_drawdown, net_profit, source, strategy,"
+                         " timeframe, exchange from bi.performance_metrics where run_id = %s", (run_id,)).fetchall()
+    conn.execute("reset role")
+    exchange = conn.execute("select exchange from market.instruments where instrument_id = %s", (iid,)).fetchone()[0]
+    assert shown == [(*stored, "backtest", "s", "1m", exchange)]
