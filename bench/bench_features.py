@@ -4,7 +4,8 @@
     10M bars of 1m history in total, plus their rollups), the features marts built over that
     history; then 1 new 1m bar is appended to each instrument and the incremental models are run
     as a pipeline runs them (`dbt run --select int_bar_features candle_features`, the two
-    incremental models of `dbt build`; median of --appends runs). Timed: the models' execution
+    incremental models of `dbt build`; median of --appends runs after one warm-up,
+    alternating between the two histories). Timed: the models' execution
     time from dbt's run_results.json (dbt's start-up and parsing, the same for every size, are
     printed beside it). Target d(10M)/d(100k) <= 1.5: the cost follows the new bars, not the history.
 (e) full refresh of the features marts (`dbt run --select int_bar_features candle_features
@@ -23,7 +24,7 @@ computing and storing ~170M values for the 10M history would dominate the run; o
 indicator features, their candle features and rows are all there. (e) uses real values
 (ta.refresh_indicators over the whole history).
 
-Usage: python bench/bench_features.py [--small 1000] [--large 100000] [--appends 3]
+Usage: python bench/bench_features.py [--small 1000] [--large 100000] [--appends 5]
                                       [--e-instruments 10] [--e-bars 100000] [--skip-d] [--skip-e]
 Plain PostgreSQL mode; scratch databases <database>_bench_features_*, dropped at the end.
 """
@@ -151,53 +152,62 @@ def _synthetic_values(conn, since: dt.datetime, tail: int, timeframes=TIMEFRAMES
                      {"since": since, "tail": tail, "tf": tf})
 
 
-def _scenario_d(per_instrument: int, appends: int, keep: bool = False) -> float:
-    name, url = _fresh_database(f"d{per_instrument}")
-    try:
-        end = _history_end()
-        with connect(url, autocommit=True) as conn, tempfile.TemporaryDirectory(prefix="tsq-bench-feat-") as tmp:
-            run_dir = Path(tmp)
+class _History:
+    """One (d) database: `per_instrument` 1m bars for each of 100 instruments, marts built."""
+
+    def __init__(self, per_instrument: int, run_dir: Path):
+        self.per_instrument = per_instrument
+        self.run_dir = run_dir
+        self.name, self.url = _fresh_database(f"d{per_instrument}")
+        self.end = _history_end()
+        self.appended = 0
+        self.times: list[float] = []
+        self.walls: list[float] = []
+        self.split: list[dict[str, float]] = []
+        with connect(self.url, autocommit=True) as conn:
             started = time.perf_counter()
-            ids = _history(conn, INSTRUMENTS, per_instrument, end)
-            maintain_feature_indicators(conn, ids)
-            _synthetic_values(conn, end - dt.timedelta(days=3650), VALUE_TAIL)
+            self.ids = _history(conn, INSTRUMENTS, per_instrument, self.end)
+            maintain_feature_indicators(conn, self.ids)
+            _synthetic_values(conn, self.end - dt.timedelta(days=3650), VALUE_TAIL)
             conn.execute("analyze ta.indicator_values")
             built = time.perf_counter() - started
             bars = conn.execute("select " + " + ".join(f"(select count(*) from market.candles_{tf})"
                                                        for tf in TIMEFRAMES)).fetchone()[0]
-            wall, models, _ = _dbt(url, run_dir, "run", "--select", "+candle_features")
+            _, models, _ = _dbt(self.url, run_dir, "run", "--select", "+candle_features")
             conn.execute("analyze")
-            print(f"    history {per_instrument * INSTRUMENTS:,} 1m bars ({per_instrument:,} per instrument, "
-                  f"{bars:,} bars of the 6 feature timeframes): data {built:.1f} s, first build of the marts "
-                  f"{models:.1f} s", flush=True)
-            times, walls, split = [], [], []
-            for k in range(appends):
-                at = end + dt.timedelta(minutes=k)
-                conn.execute(
-                    "insert into market.candles (instrument_id, timeframe, open_time, open, high, low, close,"
-                    " volume, source) select i, '1m', %s, 100, 101, 99, 100.5, 3 + %s, 'bench'"
-                    " from unnest(%s::int[]) as i", (at, k, ids))
-                conn.execute("call market.refresh_rollups(%s)", (at + dt.timedelta(minutes=1),))
-                _synthetic_values(conn, at, 1, ["1m"])
-                wall, models, per_model = _dbt(url, run_dir, "run", "--select", *INCREMENTAL)
-                new = conn.execute("select count(*) from features.candle_features where open_time = %s"
-                                   " and timeframe = '1m'", (at,)).fetchone()[0]
-                assert new == INSTRUMENTS, f"{new} new feature rows, expected {INSTRUMENTS}"
-                times.append(models)
-                walls.append(wall)
-                split.append(per_model)
-            d = statistics.median(times)
-            print(f"    append 1 bar x {INSTRUMENTS} instruments, incremental run: models median {d * 1000:.0f} ms "
-                  f"({', '.join(f'{t * 1000:.0f}' for t in times)} ms); dbt wall median "
-                  f"{statistics.median(walls):.1f} s; per model (median): "
-                  + ", ".join(f"{m} {statistics.median(x[m] for x in split) * 1000:.0f} ms" for m in INCREMENTAL),
-                  flush=True)
-            return d
-    finally:
-        if keep:
-            print(f"    database kept: {name}")
-        else:
-            _drop(name)
+        print(f"    history {per_instrument * INSTRUMENTS:,} 1m bars ({per_instrument:,} per instrument, "
+              f"{bars:,} bars of the 6 feature timeframes): data {built:.1f} s, first build of the marts "
+              f"{models:.1f} s", flush=True)
+
+    def append(self, timed: bool = True) -> None:
+        """1 new 1m bar per instrument (rolled up with the simulated clock, its maintained values),
+        then the incremental run."""
+        at = self.end + dt.timedelta(minutes=self.appended)
+        self.appended += 1
+        with connect(self.url, autocommit=True) as conn:
+            conn.execute(
+                "insert into market.candles (instrument_id, timeframe, open_time, open, high, low, close,"
+                " volume, source) select i, '1m', %s, 100, 101, 99, 100.5, 3 + %s, 'bench'"
+                " from unnest(%s::int[]) as i", (at, self.appended, self.ids))
+            conn.execute("call market.refresh_rollups(%s)", (at + dt.timedelta(minutes=1),))
+            _synthetic_values(conn, at, 1, ["1m"])
+            wall, models, per_model = _dbt(self.url, self.run_dir, "run", "--select", *INCREMENTAL)
+            new = conn.execute("select count(*) from features.candle_features where open_time = %s"
+                               " and timeframe = '1m'", (at,)).fetchone()[0]
+        assert new == INSTRUMENTS, f"{new} new feature rows, expected {INSTRUMENTS}"
+        if timed:
+            self.times.append(models)
+            self.walls.append(wall)
+            self.split.append(per_model)
+
+    def report(self) -> float:
+        d = statistics.median(self.times)
+        print(f"    {self.per_instrument * INSTRUMENTS:,} bars: append 1 bar x {INSTRUMENTS} instruments, incremental "
+              f"run: models median {d * 1000:.0f} ms ({', '.join(f'{t * 1000:.0f}' for t in self.times)} ms); "
+              f"dbt wall median {statistics.median(self.walls):.1f} s; per model (median): "
+              + ", ".join(f"{m} {statistics.median(x[m] for x in self.split) * 1000:.0f} ms" for m in INCREMENTAL),
+              flush=True)
+        return d
 
 
 def _size(per_instrument: int) -> str:
@@ -206,9 +216,27 @@ def _size(per_instrument: int) -> str:
 
 
 def run_d(small: int, large: int, appends: int, keep: bool = False) -> float:
+    """Both histories are built first; then the appends alternate between them (after one untimed
+    warm-up append each), so a change of load on the machine hits both sizes alike."""
     print(f"(d) incremental features run, {INSTRUMENTS} instruments, 1m, plain mode; history = 1m bars in total")
-    d_small = _scenario_d(small, appends, keep)
-    d_large = _scenario_d(large, appends, keep)
+    histories: list[_History] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="tsq-bench-feat-") as tmp:
+            for n in (small, large):
+                (Path(tmp) / str(n)).mkdir()
+                histories.append(_History(n, Path(tmp) / str(n)))
+            for h in histories:
+                h.append(timed=False)
+            for _ in range(appends):
+                for h in histories:
+                    h.append()
+            d_small, d_large = (h.report() for h in histories)
+    finally:
+        for h in histories:
+            if keep:
+                print(f"    database kept: {h.name}")
+            else:
+                _drop(h.name)
     ratio = d_large / d_small
     print(f"(d) d({small * INSTRUMENTS:,}) = {d_small * 1000:.0f} ms, d({large * INSTRUMENTS:,}) = "
           f"{d_large * 1000:.0f} ms, d({_size(large)})/d({_size(small)}) = {ratio:.2f}  (target <= 1.5)", flush=True)
@@ -282,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--small", type=int, default=1_000, help="(d) 1m bars per instrument, small history")
     p.add_argument("--large", type=int, default=100_000, help="(d) 1m bars per instrument, large history")
-    p.add_argument("--appends", type=int, default=3, help="(d) appended bars, the median run is used")
+    p.add_argument("--appends", type=int, default=5,
+                   help="(d) timed appends per history (after one warm-up), the median run is used")
     p.add_argument("--e-instruments", type=int, default=10)
     p.add_argument("--e-bars", type=int, default=100_000, help="(e) 1m bars per instrument")
     p.add_argument("--skip-d", action="store_true")
