@@ -14,7 +14,8 @@ the same run:
   bi *     the same with select * (adds the jsonb of every maintained indicator: shown, no target)
   plain    the same 500 rows of market.candles by a plain index scan, without indicators
 Prints bi(1y)/bi(1mo) (target <= 1.5) and bi(1y)/plain(1y) (target <= 3).
-Usage: python bench/bench_latest_n.py [--instruments 100] [--runs 200] [--mode postgresql|timescaledb]
+Both database modes by default (TimescaleDB mode when the server can run it).
+Usage: python bench/bench_latest_n.py [--instruments 100] [--runs 200] [--mode available|postgresql|timescaledb]
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from db.connection import connect, database_url  # noqa: E402
-from db.migrate import migrate  # noqa: E402
+from db.migrate import timescaledb_status, migrate  # noqa: E402
 from scripts.synthetic import register, universe  # noqa: E402
 
 HISTORIES = {"1y": 365 * 24, "1mo": 30 * 24}  # 1h bars per instrument
@@ -96,15 +97,10 @@ def timed(conn, query: str, ids: list[int], runs: int) -> float:
     return statistics.median(samples)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--instruments", type=int, default=100)
-    p.add_argument("--runs", type=int, default=200)
-    p.add_argument("--mode", default="postgresql", choices=("postgresql", "timescaledb"))
-    args = p.parse_args(argv)
+def bench_mode(mode: str, instruments: int, runs: int) -> None:
     main_db = psycopg.conninfo.conninfo_to_dict(database_url()).get("dbname") or "tsquant"
-    print(f"latest-N: last {LIMIT} bars with indicators of one of {args.instruments} instruments "
-          f"(bi.candles_1h, {len(INDICATORS)} maintained indicators each, 1h bars: see the docstring), {args.mode} mode")
+    print(f"latest-N: last {LIMIT} bars with indicators of one of {instruments} instruments "
+          f"(bi.candles_1h, {len(INDICATORS)} maintained indicators each, 1h bars: see the docstring), {mode} mode")
     results = {}
     for label, bars in HISTORIES.items():
         name = f"{main_db}_bench_latest_{label}"
@@ -112,12 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         with connect(database_url("postgres"), autocommit=True) as admin:
             admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
         try:
-            migrate(url, mode=args.mode, create_db=True, log=lambda _m: None)
+            migrate(url, mode=mode, create_db=True, log=lambda _m: None)
             started = time.perf_counter()
-            setup(url, args.instruments, bars)
+            setup(url, instruments, bars)
             with connect(url, autocommit=True) as conn:
                 ids = [r[0] for r in conn.execute("select instrument_id from market.instruments order by 1")]
-                results[label] = {q: timed(conn, sql_text, ids, args.runs)
+                results[label] = {q: timed(conn, sql_text, ids, runs)
                                   for q, sql_text in (("bi", BI_QUERY), ("bi *", BI_ALL_QUERY), ("plain", PLAIN_QUERY))}
             print(f"  history {label}: {bars:,} bars per instrument, setup {time.perf_counter() - started:.0f} s; "
                   f"bi {results[label]['bi'] * 1000:.2f} ms, bi * {results[label]['bi *'] * 1000:.2f} ms, "
@@ -127,9 +123,27 @@ def main(argv: list[str] | None = None) -> int:
                 admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
     history_ratio = results["1y"]["bi"] / results["1mo"]["bi"]
     plain_ratio = results["1y"]["bi"] / results["1y"]["plain"]
-    print(f"latest-N bi(1y)/bi(1mo) = {history_ratio:.2f}  (target <= 1.5)")
-    print(f"latest-N bi(1y)/plain(1y) = {plain_ratio:.2f}  (target <= 3); "
+    print(f"latest-N ({mode}) bi(1y)/bi(1mo) = {history_ratio:.2f}  (target <= 1.5)")
+    print(f"latest-N ({mode}) bi(1y)/plain(1y) = {plain_ratio:.2f}  (target <= 3); "
           f"bi *(1y)/plain(1y) = {results['1y']['bi *'] / results['1y']['plain']:.2f} (no target)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--instruments", type=int, default=100)
+    p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--mode", default="available", choices=("available", "postgresql", "timescaledb"),
+                   help="available (default): plain mode, then TimescaleDB mode when the server can run it")
+    args = p.parse_args(argv)
+    modes = [args.mode]
+    if args.mode == "available":
+        with connect(database_url("postgres"), autocommit=True) as admin:
+            usable, reason = timescaledb_status(admin)
+        modes = ["postgresql", "timescaledb"] if usable else ["postgresql"]
+        if not usable:
+            print(f"latest-N: TimescaleDB mode not measured ({reason})")
+    for mode in modes:
+        bench_mode(mode, args.instruments, args.runs)
     return 0
 
 

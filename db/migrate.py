@@ -211,7 +211,7 @@ def _ensure_database(url: str) -> None:
             admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
-def _timescaledb_status(conn: psycopg.Connection) -> tuple[bool, str]:
+def timescaledb_status(conn: psycopg.Connection) -> tuple[bool, str]:
     """(usable, reason) for TimescaleDB mode on this server."""
     available = conn.execute(
         "select 1 from pg_available_extensions where name = 'timescaledb'"
@@ -245,7 +245,7 @@ def resolve_mode(conn: psycopg.Connection, requested: str) -> tuple[str, str]:
                 "(migrate a new database instead)"
             )
         return recorded, f"recorded at the first migration of this database"
-    usable, reason = _timescaledb_status(conn)
+    usable, reason = timescaledb_status(conn)
     if requested == "timescaledb" and not usable:
         raise MigrationError(f"TimescaleDB mode was requested but {reason}")
     if requested == "postgresql":

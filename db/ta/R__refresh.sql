@@ -1,4 +1,5 @@
 -- tsquant:requires db/ta/R__maintained.sql
+-- tsquant:requires db/ta/R__bar_values.sql
 -- Maintained indicators: ta.refresh_indicators (incremental, correction window), ta.rebuild_indicators,
 -- ta.indicator_series.
 
@@ -150,20 +151,40 @@ declare
         (select s.value::integer from ops.settings as s where s.name = 'ta.correction_window_bars'), 120
     );
     v_cfg record;
+    v_group record;
+    v_prev timestamptz;
+    v_keys text[] := '{}';
+    v_after timestamptz[] := '{}';
+    v_at integer;
 begin
     -- Bring every enabled maintained indicator (of one instrument, or all) up to date with the
     -- closed candles (open_time + bucket_width <= now()). Work is proportional to the new bars
     -- plus the correction window; late or corrected bars inside the window are recomputed.
+    -- Then ta.bar_values of each instrument and timeframe, after the earliest changed bar.
     for v_cfg in
-        select m.indicator_id, m.name from ta.maintained_indicators as m
+        select m.indicator_id, m.name, m.instrument_id, m.timeframe from ta.maintained_indicators as m
         where m.enabled and (p_instrument_id is null or m.instrument_id = p_instrument_id)
         order by m.indicator_id
     loop
         indicator_id := v_cfg.indicator_id;
         name := v_cfg.name;
+        select s.last_open_time into v_prev from ta.indicator_state as s where s.indicator_id = v_cfg.indicator_id;
         select r.new_bars, r.rewound_to, r.rebuilt into new_bars, rewound_to, rebuilt
         from ta._refresh_one(v_cfg.indicator_id, v_window, null) as r;
+        v_at := array_position(v_keys, v_cfg.instrument_id || ' ' || v_cfg.timeframe);
+        if v_at is null then
+            v_keys := v_keys || (v_cfg.instrument_id || ' ' || v_cfg.timeframe);
+            v_after := v_after || 'infinity'::timestamptz;
+            v_at := cardinality(v_keys);
+        end if;
+        v_after[v_at] := least(v_after[v_at], ta._bar_values_after(new_bars, rewound_to, rebuilt, v_prev));
         return next;
+    end loop;
+    for v_group in
+        select split_part(g.k, ' ', 1)::integer as instrument_id, split_part(g.k, ' ', 2) as timeframe, g.after
+        from unnest(v_keys, v_after) as g (k, after)
+    loop
+        perform ta._refresh_bar_values(v_group.instrument_id, v_group.timeframe, v_group.after);
     end loop;
 end;
 $$;
@@ -186,6 +207,8 @@ declare
     v_window integer := coalesce(
         (select s.value::integer from ops.settings as s where s.name = 'ta.correction_window_bars'), 120
     );
+    v_prev timestamptz;
+    v_row record;
 begin
     -- Recompute one configuration from the first bar (p_from NULL), or from the bar p_from on:
     -- from the checkpoint before p_from when it is inside the correction window, from the first
@@ -196,11 +219,22 @@ begin
         update ta.indicator_state as s set last_open_time = null, bar_count = 0, state = null, updated_at = now()
         where s.indicator_id = p_indicator_id;
     end if;
-    return query
-    select m.indicator_id, m.name, r.new_bars, r.rewound_to, r.rebuilt or p_from is null
-    from ta.maintained_indicators as m
-    cross join lateral ta._refresh_one(m.indicator_id, v_window, p_from) as r
-    where m.indicator_id = p_indicator_id;
+    select s.last_open_time into v_prev from ta.indicator_state as s where s.indicator_id = p_indicator_id;
+    for v_row in
+        select m.indicator_id, m.name, m.instrument_id, m.timeframe, r.new_bars, r.rewound_to, r.rebuilt or p_from is null as rebuilt
+        from ta.maintained_indicators as m
+        cross join lateral ta._refresh_one(m.indicator_id, v_window, p_from) as r
+        where m.indicator_id = p_indicator_id
+    loop
+        perform ta._refresh_bar_values(v_row.instrument_id, v_row.timeframe,
+            ta._bar_values_after(v_row.new_bars, v_row.rewound_to, v_row.rebuilt, v_prev));
+        indicator_id := v_row.indicator_id;
+        name := v_row.name;
+        new_bars := v_row.new_bars;
+        rewound_to := v_row.rewound_to;
+        rebuilt := v_row.rebuilt;
+        return next;
+    end loop;
 end;
 $$;
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from db.connection import database_url
-from db.migrate import _timescaledb_status, migrate
+from db.migrate import timescaledb_status, migrate
 from loaders.binance_capture import import_files
 from loaders.core.instruments import attach_ids
 from scripts.synthetic import arrival_order, generate_trades, register
@@ -20,7 +20,7 @@ from .helpers import CAPTURES, TIMEFRAMES, load_trades
 def _timescaledb_usable() -> bool:
     try:
         with psycopg.connect(database_url("postgres")) as conn:
-            return _timescaledb_status(conn)[0]
+            return timescaledb_status(conn)[0]
     except Exception:
         return False
 

@@ -108,6 +108,39 @@ def test_30m_2h_1w_are_rolled_up_from_trades_stored_natively_and_maintainable(db
         assert got == {tf: len(oracle_candles(trades, tf)) for tf in ("30m", "2h", "1w")}
 
 
+def test_follows_gap_counts_only_the_kinds_the_candle_source_allows(db_url: str) -> None:
+    # trades in hours 0, 1, 3; exchange 1h candles in hours 0, 2, 5; exchange 1m candles in hour 4
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        iid = conn.execute("select market.register_instrument('binance', 'ADAUSDT')").fetchone()[0]
+        trades = pd.DataFrame({"time": [T0 + 5, T0 + HOUR + 5, T0 + 3 * HOUR + 5], "instrument_id": iid,
+                               "trade_id": [1, 2, 3], "price": [1.0, 1.1, 1.2], "quantity": 1.0,
+                               "side": np.array([b"b", b"s", b"b"])})
+        _load(conn, _candles(iid, "1h", [(T0, 5.0), (T0 + 2 * HOUR, 5.2), (T0 + 5 * HOUR, 5.5)]),
+              _candles(iid, "1m", [(T0 + 4 * HOUR + m * MIN, 4.0) for m in range(3)]), trades=trades)
+        want = {"auto": [(0, False), (1, False), (2, False), (3, False), (4, False), (5, False)],
+                # the trade of hour 3 is not a bar for 'native'; the 1m rollup of hour 4 is
+                "native": [(0, False), (2, True), (4, True), (5, False)],
+                "trades": [(0, False), (1, False), (3, True)]}
+
+        def flags() -> list[tuple]:
+            return [tuple(r) for r in conn.execute(
+                f"select ((extract(epoch from open_time) * 1e6)::bigint - {T0}) / {HOUR}, follows_gap"
+                " from bi.candles_1h where instrument_id = %s order by open_time", (iid,)).fetchall()]
+
+        conn.execute("select ta.maintain(%s, '1h', 'sma', '{\"timeperiod\": 2}')", (iid,))
+        for source in ("native", "trades", "auto"):
+            conn.execute("update market.instruments set candle_source = %s where instrument_id = %s", (source, iid))
+            # live right after the change (the projection of the other source is dropped) …
+            assert conn.execute("select count(*) from ta.bar_values where instrument_id = %s", (iid,)).fetchone()[0] == 0
+            assert flags() == want[source], source
+            # … and from ta.bar_values once the refresh consumed the bars
+            conn.execute("select ta.rebuild_indicators(indicator_id) from ta.maintained_indicators"
+                         " where instrument_id = %s", (iid,))
+            assert conn.execute("select count(*) from ta.bar_values where instrument_id = %s", (iid,)).fetchone()[0] \
+                == len(want[source])
+            assert flags() == want[source], source
+
+
 @pytest.mark.parametrize("tf", ["1h", "1m"])
 def test_follows_gap_flags_a_bar_after_a_missing_bar(db_url: str, tf: str) -> None:
     w = WIDTHS_US[tf]

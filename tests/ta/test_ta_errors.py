@@ -179,8 +179,10 @@ def test_talib_defaults_are_the_sql_defaults(conn) -> None:
 
 
 # The maintained-indicator layer (db/ta/R__maintained.sql, R__refresh.sql) writes tables or reads
-# candles: not array functions; tests/ta/test_maintained.py covers it.
-MAINTAINED_LAYER = {"maintain", "refresh_indicators", "rebuild_indicators", "indicator_series", "_refresh_one"}
+# candles: not array functions; tests/ta/test_maintained.py and test_bar_values.py cover it.
+MAINTAINED_LAYER = {"maintain", "refresh_indicators", "rebuild_indicators", "indicator_series", "_refresh_one",
+                    "_refresh_bar_values", "_bar_values_named_indicator_removed",
+                    "_bar_values_candle_source_changed"}
 # not indicators: which kernels run (reads a setting and the catalog), the rows helper, and the
 # bi views' jsonb helper (stable like jsonb_build_object, so that it is inlined per bar)
 SUPPORT_LAYER = {"_native", "kernel_implementation", "zip", "_outputs_json"}
