@@ -24,12 +24,17 @@ $PY -m db.migrate --create-db --quiet >/dev/null || { echo "run-tests: the main 
 modes=(postgresql)
 ts_reason=$($PY - <<'PY'
 from db.connection import connect, database_url
-from db.migrate import _timescaledb_status
+from db.migrate import timescaledb_status
 with connect(database_url("postgres")) as conn:
-    usable, reason = _timescaledb_status(conn)
+    usable, reason = timescaledb_status(conn)
 print(("yes " if usable else "no ") + reason)
 PY
 )
+# Anything but a yes/no answer is a broken probe, not a reason to skip a mode.
+if [[ $ts_reason != yes* && $ts_reason != no* ]]; then
+    echo "run-tests: could not tell whether TimescaleDB mode can run (the probe failed)" >&2
+    exit 1
+fi
 if [[ $ts_reason == yes* ]]; then
     modes+=(timescaledb)
 else
