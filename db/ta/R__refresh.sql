@@ -153,9 +153,10 @@ declare
     v_cfg record;
     v_group record;
     v_prev timestamptz;
-    v_keys text[] := '{}';
+    -- per refreshed configuration: its instrument, timeframe and first changed bar
+    v_instruments integer[] := '{}';
+    v_timeframes text[] := '{}';
     v_after timestamptz[] := '{}';
-    v_at integer;
 begin
     -- Bring every enabled maintained indicator (of one instrument, or all) up to date with the
     -- closed candles (open_time + bucket_width <= now()). Work is proportional to the new bars
@@ -171,18 +172,15 @@ begin
         select s.last_open_time into v_prev from ta.indicator_state as s where s.indicator_id = v_cfg.indicator_id;
         select r.new_bars, r.rewound_to, r.rebuilt into new_bars, rewound_to, rebuilt
         from ta._refresh_one(v_cfg.indicator_id, v_window, null) as r;
-        v_at := array_position(v_keys, v_cfg.instrument_id || ' ' || v_cfg.timeframe);
-        if v_at is null then
-            v_keys := v_keys || (v_cfg.instrument_id || ' ' || v_cfg.timeframe);
-            v_after := v_after || 'infinity'::timestamptz;
-            v_at := cardinality(v_keys);
-        end if;
-        v_after[v_at] := least(v_after[v_at], ta._bar_values_after(new_bars, rewound_to, rebuilt, v_prev));
+        v_instruments := v_instruments || v_cfg.instrument_id;
+        v_timeframes := v_timeframes || v_cfg.timeframe;
+        v_after := v_after || ta._bar_values_after(new_bars, rewound_to, rebuilt, v_prev);
         return next;
     end loop;
     for v_group in
-        select split_part(g.k, ' ', 1)::integer as instrument_id, split_part(g.k, ' ', 2) as timeframe, g.after
-        from unnest(v_keys, v_after) as g (k, after)
+        select g.instrument_id, g.timeframe, min(g.after) as after
+        from unnest(v_instruments, v_timeframes, v_after) as g (instrument_id, timeframe, after)
+        group by g.instrument_id, g.timeframe
     loop
         perform ta._refresh_bar_values(v_group.instrument_id, v_group.timeframe, v_group.after);
     end loop;
