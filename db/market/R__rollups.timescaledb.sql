@@ -6,7 +6,12 @@
 -- TimescaleDB refuses a refresh whose window overlaps one in progress (a policy job started by the
 -- background scheduler, or another session) with LockNotAvailable instead of waiting; the cron
 -- command and the loaders' --refresh-rollups then failed whenever a policy job ran at the same
--- moment. The procedure waits for such a refresh to end first.
+-- moment. The procedure waits for such a refresh to end first. A wait alone leaves a race (a job
+-- registering between this check and the refresh's own registration failed a CI run), so once no
+-- refresh is in progress it takes the lock TimescaleDB registers refreshes under: the refresh
+-- that follows registers in the same transaction, and a job starting meanwhile waits for it,
+-- then loses (its next run catches up). Taking that lock needs UPDATE on the catalog table:
+-- superusers, the extension owner and tsq_owner (V0151); other callers keep the wait alone.
 create or replace function market._await_concurrent_refresh(p_view text, p_timeout interval default '2 minutes')
 returns boolean
 language plpgsql
@@ -15,6 +20,10 @@ security invoker
 as $$
 declare
     v_deadline timestamptz := clock_timestamp() + p_timeout;
+    v_may_lock boolean := pg_catalog.has_table_privilege(
+        '_timescaledb_catalog.continuous_aggs_jobs_refresh_ranges', 'UPDATE'
+    );
+    v_locked boolean := false;
 begin
     loop
         if not exists (
@@ -24,7 +33,13 @@ begin
             inner join pg_catalog.pg_stat_activity as s on r.pid = s.pid
             where a.user_view_schema = 'market' and a.user_view_name = p_view and r.pid <> pg_backend_pid()
         ) then
-            return true;
+            if v_locked or not v_may_lock then
+                return true;
+            end if;
+            -- held until the caller's refresh commits its registration; checked again under it
+            lock table _timescaledb_catalog.continuous_aggs_jobs_refresh_ranges in share update exclusive mode;
+            v_locked := true;
+            continue;
         end if;
         exit when clock_timestamp() >= v_deadline;
         perform pg_sleep(0.05);
@@ -35,7 +50,9 @@ $$;
 
 comment on function market._await_concurrent_refresh(text, interval) is
 'Private (TimescaleDB mode): waits up to p_timeout until no other live session is refreshing the '
-'continuous aggregate market.<p_view>; true when none is, false on timeout.';
+'continuous aggregate market.<p_view>; true when none is, false on timeout. When the caller may, '
+'it then holds the lock TimescaleDB registers refreshes under until the transaction ends, so the '
+'caller''s refresh registers before any other.';
 
 create or replace procedure market.refresh_rollups(p_until timestamptz default null)
 language plpgsql
