@@ -8,12 +8,14 @@ query reads the same 500 rows whatever the bar width. Maintained per instrument:
 adx_14 (the three columns bi.candles_<tf> exposes) and macd_12_26_9 (a multi-output one).
 
 Timed per query (median over random instruments, after a warm-up, rows fetched into Python), in
-the same run:
+the same run, twice: as a prepared statement (a driver's prepared query; PostgreSQL plans it once
+per session or per call, as its plan cache decides) and unprepared (planned at every call, as
+Grafana and other clients that send SQL text do: the view's planning is then part of the cost):
   bi       select open_time, open, high, low, close, volume, rsi_14, atr_14, adx_14, follows_gap
            from bi.candles_1h where instrument_id = $1 order by open_time desc limit 500
   bi *     the same with select * (adds the jsonb of every maintained indicator: shown, no target)
   plain    the same 500 rows of market.candles by a plain index scan, without indicators
-Prints bi(1y)/bi(1mo) (target <= 1.5) and bi(1y)/plain(1y) (target <= 3).
+Prints bi(1y)/bi(1mo) (target <= 1.5) and bi(1y)/plain(1y) (target <= 3) for both.
 Both database modes by default (TimescaleDB mode when the server can run it).
 Usage: python bench/bench_latest_n.py [--instruments 100] [--runs 200] [--mode available|postgresql|timescaledb]
 """
@@ -83,18 +85,21 @@ def setup(url: str, instruments: int, bars: int) -> None:
         conn.execute("vacuum analyze")
 
 
-def timed(conn, query: str, ids: list[int], runs: int) -> float:
+def timed(conn, query: str, ids: list[int], runs: int, prepared: bool) -> float:
     """Median seconds of one execution (rows fetched), over random instruments."""
     rng = np.random.default_rng(3)
     for iid in ids[:5]:
-        conn.execute(query, (iid,)).fetchall()
+        conn.execute(query, (iid,), prepare=prepared).fetchall()
     samples = []
     for iid in rng.choice(ids, size=runs).tolist():
         started = time.perf_counter()
-        rows = conn.execute(query, (iid,)).fetchall()
+        rows = conn.execute(query, (iid,), prepare=prepared).fetchall()
         samples.append(time.perf_counter() - started)
         assert len(rows) == LIMIT
     return statistics.median(samples)
+
+
+KINDS = {"prepared": True, "unprepared": False}
 
 
 def bench_mode(mode: str, instruments: int, runs: int) -> None:
@@ -113,19 +118,23 @@ def bench_mode(mode: str, instruments: int, runs: int) -> None:
             setup(url, instruments, bars)
             with connect(url, autocommit=True) as conn:
                 ids = [r[0] for r in conn.execute("select instrument_id from market.instruments order by 1")]
-                results[label] = {q: timed(conn, sql_text, ids, runs)
-                                  for q, sql_text in (("bi", BI_QUERY), ("bi *", BI_ALL_QUERY), ("plain", PLAIN_QUERY))}
-            print(f"  history {label}: {bars:,} bars per instrument, setup {time.perf_counter() - started:.0f} s; "
-                  f"bi {results[label]['bi'] * 1000:.2f} ms, bi * {results[label]['bi *'] * 1000:.2f} ms, "
-                  f"plain index scan {results[label]['plain'] * 1000:.2f} ms")
+                results[label] = {
+                    (kind, q): timed(conn, sql_text, ids, runs, prepared)
+                    for kind, prepared in KINDS.items()
+                    for q, sql_text in (("bi", BI_QUERY), ("bi *", BI_ALL_QUERY), ("plain", PLAIN_QUERY))}
+            print(f"  history {label}: {bars:,} bars per instrument, setup {time.perf_counter() - started:.0f} s")
+            for kind in KINDS:
+                r = results[label]
+                print(f"    {kind:10}  bi {r[kind, 'bi'] * 1000:.2f} ms, bi * {r[kind, 'bi *'] * 1000:.2f} ms, "
+                      f"plain index scan {r[kind, 'plain'] * 1000:.2f} ms")
         finally:
             with connect(database_url("postgres"), autocommit=True) as admin:
                 admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-    history_ratio = results["1y"]["bi"] / results["1mo"]["bi"]
-    plain_ratio = results["1y"]["bi"] / results["1y"]["plain"]
-    print(f"latest-N ({mode}) bi(1y)/bi(1mo) = {history_ratio:.2f}  (target <= 1.5)")
-    print(f"latest-N ({mode}) bi(1y)/plain(1y) = {plain_ratio:.2f}  (target <= 3); "
-          f"bi *(1y)/plain(1y) = {results['1y']['bi *'] / results['1y']['plain']:.2f} (no target)")
+    for kind in KINDS:
+        y, m = results["1y"], results["1mo"]
+        print(f"latest-N ({mode}, {kind}) bi(1y)/bi(1mo) = {y[kind, 'bi'] / m[kind, 'bi']:.2f}  (target <= 1.5)")
+        print(f"latest-N ({mode}, {kind}) bi(1y)/plain(1y) = {y[kind, 'bi'] / y[kind, 'plain']:.2f}  (target <= 3); "
+              f"bi *(1y)/plain(1y) = {y[kind, 'bi *'] / y[kind, 'plain']:.2f} (no target)")
 
 
 def main(argv: list[str] | None = None) -> int:
