@@ -123,15 +123,15 @@ def bench_mode(mode: str, instruments: int, runs: int) -> None:
                     for kind, prepared in KINDS.items()
                     for q, sql_text in (("bi", BI_QUERY), ("bi *", BI_ALL_QUERY), ("plain", PLAIN_QUERY))}
             print(f"  history {label}: {bars:,} bars per instrument, setup {time.perf_counter() - started:.0f} s")
+            r = results[label]
             for kind in KINDS:
-                r = results[label]
                 print(f"    {kind:10}  bi {r[kind, 'bi'] * 1000:.2f} ms, bi * {r[kind, 'bi *'] * 1000:.2f} ms, "
                       f"plain index scan {r[kind, 'plain'] * 1000:.2f} ms")
         finally:
             with connect(database_url("postgres"), autocommit=True) as admin:
                 admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    y, m = results["1y"], results["1mo"]
     for kind in KINDS:
-        y, m = results["1y"], results["1mo"]
         print(f"latest-N ({mode}, {kind}) bi(1y)/bi(1mo) = {y[kind, 'bi'] / m[kind, 'bi']:.2f}  (target <= 1.5)")
         print(f"latest-N ({mode}, {kind}) bi(1y)/plain(1y) = {y[kind, 'bi'] / y[kind, 'plain']:.2f}  (target <= 3); "
               f"bi *(1y)/plain(1y) = {y[kind, 'bi *'] / y[kind, 'plain']:.2f} (no target)")

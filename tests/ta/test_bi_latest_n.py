@@ -7,13 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 
+from tests.plans import plan_nodes
+
 BARS = 400
-
-
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
 
 
 def _rows_read(conn: psycopg.Connection, query: str, params: tuple) -> tuple[list, dict[str, int]]:
@@ -21,7 +17,7 @@ def _rows_read(conn: psycopg.Connection, query: str, params: tuple) -> tuple[lis
     rows = conn.execute(query, params).fetchall()
     plan = conn.execute("explain (analyze, format json) " + query, params).fetchone()[0][0]["Plan"]
     read: dict[str, int] = {}
-    for node in _nodes(plan):
+    for node in plan_nodes(plan):
         rel = node.get("Relation Name")
         if rel:
             read[rel] = read.get(rel, 0) + int(node["Actual Rows"]) * int(node["Actual Loops"])
