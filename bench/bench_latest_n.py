@@ -14,6 +14,8 @@ Grafana and other clients that send SQL text do: the view's planning is then par
   bi       select open_time, open, high, low, close, volume, rsi_14, atr_14, adx_14, follows_gap
            from bi.candles_1h where instrument_id = $1 order by open_time desc limit 500
   bi *     the same with select * (adds the jsonb of every maintained indicator: shown, no target)
+  candles  the same from market.candles_1h (the candle view under bi, without indicators: shown,
+           no target; in TimescaleDB mode it sorted the whole history before R__candle_kind.sql)
   plain    the same 500 rows of market.candles by a plain index scan, without indicators
 Prints bi(1y)/bi(1mo) (target <= 1.5) and bi(1y)/plain(1y) (target <= 3) for both.
 Both database modes by default (TimescaleDB mode when the server can run it).
@@ -44,6 +46,8 @@ LIMIT = 500
 BI_QUERY = ("select open_time, open, high, low, close, volume, rsi_14, atr_14, adx_14, follows_gap"
             " from bi.candles_1h where instrument_id = %s order by open_time desc limit 500")
 BI_ALL_QUERY = "select * from bi.candles_1h where instrument_id = %s order by open_time desc limit 500"
+CANDLES_QUERY = ("select open_time, open, high, low, close, volume"
+                 " from market.candles_1h where instrument_id = %s order by open_time desc limit 500")
 PLAIN_QUERY = ("select open_time, open, high, low, close, volume"
                " from market.candles where instrument_id = %s and timeframe = '1h'"
                " order by open_time desc limit 500")
@@ -121,11 +125,13 @@ def bench_mode(mode: str, instruments: int, runs: int) -> None:
                 results[label] = {
                     (kind, q): timed(conn, sql_text, ids, runs, prepared)
                     for kind, prepared in KINDS.items()
-                    for q, sql_text in (("bi", BI_QUERY), ("bi *", BI_ALL_QUERY), ("plain", PLAIN_QUERY))}
+                    for q, sql_text in (("bi", BI_QUERY), ("bi *", BI_ALL_QUERY), ("candles", CANDLES_QUERY),
+                                        ("plain", PLAIN_QUERY))}
             print(f"  history {label}: {bars:,} bars per instrument, setup {time.perf_counter() - started:.0f} s")
             r = results[label]
             for kind in KINDS:
                 print(f"    {kind:10}  bi {r[kind, 'bi'] * 1000:.2f} ms, bi * {r[kind, 'bi *'] * 1000:.2f} ms, "
+                      f"market.candles_1h {r[kind, 'candles'] * 1000:.2f} ms, "
                       f"plain index scan {r[kind, 'plain'] * 1000:.2f} ms")
         finally:
             with connect(database_url("postgres"), autocommit=True) as admin:
@@ -134,7 +140,8 @@ def bench_mode(mode: str, instruments: int, runs: int) -> None:
     for kind in KINDS:
         print(f"latest-N ({mode}, {kind}) bi(1y)/bi(1mo) = {y[kind, 'bi'] / m[kind, 'bi']:.2f}  (target <= 1.5)")
         print(f"latest-N ({mode}, {kind}) bi(1y)/plain(1y) = {y[kind, 'bi'] / y[kind, 'plain']:.2f}  (target <= 3); "
-              f"bi *(1y)/plain(1y) = {y[kind, 'bi *'] / y[kind, 'plain']:.2f} (no target)")
+              f"bi *(1y)/plain(1y) = {y[kind, 'bi *'] / y[kind, 'plain']:.2f}, "
+              f"market.candles_1h(1y)/plain(1y) = {y[kind, 'candles'] / y[kind, 'plain']:.2f} (no target)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,3 +1,4 @@
+-- tsquant:requires db/market/R__candle_kind.sql
 -- The candle relations everything downstream reads: market.candles_1m … market.candles_1w (one
 -- per rollup timeframe of market.timeframes: 1m 5m 15m 30m 1h 2h 4h 1d 1w). Same definition in both
 -- database modes (the relations they read are continuous aggregates in TimescaleDB mode and
@@ -64,14 +65,14 @@ begin
             from (
                 select
                     t.instrument_id, %4$L::text as timeframe, t.open_time, t.open, t.high, t.low, t.close,
-                    t.volume, t.quote_volume, t.vwap, t.trade_count, 'trades'::text as source
+                    t.volume, t.quote_volume, t.vwap, t.trade_count, market._candle_kind('trades') as source
                 from market.%2$I as t
                 union all
                 select
                     n.instrument_id, n.timeframe, n.open_time, n.open, n.high, n.low, n.close, n.volume,
                     n.quote_volume,
                     case when n.volume > 0 then (n.quote_volume::numeric / n.volume::numeric)::double precision end,
-                    n.trade_count, 'native'::text
+                    n.trade_count, market._candle_kind('native')
                 from market.candles as n
                 %5$s
             ) as c
@@ -117,7 +118,7 @@ begin
                 union all
                 select
                     r.instrument_id, %L::text, r.open_time, r.open, r.high, r.low, r.close, r.volume,
-                    r.quote_volume, r.vwap, r.trade_count, 'native_1m'::text
+                    r.quote_volume, r.vwap, r.trade_count, market._candle_kind('native_1m')
                 from market.%I as r
                 $leg$, v_tf, 'native_candles_' || v_tf)
             else '' end
