@@ -12,21 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import psycopg
-from tests.plans import plan_nodes
+
+from tests.plans import rows_read
 
 BARS = 3000  # 1h bars: 125 days, five 30-day chunks in TimescaleDB mode
 LIMIT = 50
-
-
-def _candle_rows_read(conn: psycopg.Connection, query: str, params: tuple) -> tuple[list, int]:
-    """The query's rows, and the rows the scans of market.candles or its chunks produced (leaf scans:
-    a ChunkAppend node names the hypertable too)."""
-    rows = conn.execute(query, params).fetchall()
-    plan = conn.execute("explain (analyze, format json) " + query, params).fetchone()[0][0]["Plan"]
-    read = sum(int(node["Actual Rows"]) * int(node["Actual Loops"]) for node in plan_nodes(plan)
-               if "Plans" not in node and (node.get("Relation Name") == "candles"
-                                           or node.get("Relation Name", "").startswith("_hyper_")))
-    return rows, read
 
 
 def test_a_latest_n_read_of_one_instrument_stops_at_the_limit(db_url: str) -> None:
@@ -40,9 +30,10 @@ def test_a_latest_n_read_of_one_instrument_stops_at_the_limit(db_url: str) -> No
                 " select %s, '1h', %s - g * interval '1 hour', 100 + sin(g), 102, 98, 100 + cos(g), 5, 'test'"
                 " from generate_series(0, %s - 1) as g", (iid, end, BARS))
         conn.execute("analyze")
-        rows, read = _candle_rows_read(
+        rows, read = rows_read(
             conn, f"select open_time, close from market.candles_1h where instrument_id = %s order by open_time desc limit {LIMIT}",
             (ids[1],))
+        candle_rows = sum(n for rel, n in read.items() if rel == "candles" or rel.startswith("_hyper_"))
         assert [r[0] for r in rows] == [end - timedelta(hours=k) for k in range(LIMIT)]
         # the merge stops at the limit; a sort would have read all 3,000 bars
-        assert read <= LIMIT + 1, read
+        assert candle_rows <= LIMIT + 1, read

@@ -7,21 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 
-from tests.plans import plan_nodes
+from tests.plans import rows_read
 
 BARS = 400
-
-
-def _rows_read(conn: psycopg.Connection, query: str, params: tuple) -> tuple[list, dict[str, int]]:
-    """The query's rows, and per relation the rows its scan nodes produced (actual rows x loops)."""
-    rows = conn.execute(query, params).fetchall()
-    plan = conn.execute("explain (analyze, format json) " + query, params).fetchone()[0][0]["Plan"]
-    read: dict[str, int] = {}
-    for node in plan_nodes(plan):
-        rel = node.get("Relation Name")
-        if rel:
-            read[rel] = read.get(rel, 0) + int(node["Actual Rows"]) * int(node["Actual Loops"])
-    return rows, read
 
 
 def test_latest_n_and_ranges_read_indicators_of_the_returned_rows_only(db_url: str) -> None:
@@ -40,7 +28,7 @@ def test_latest_n_and_ranges_read_indicators_of_the_returned_rows_only(db_url: s
         conn.execute("select ta.refresh_indicators()")
         conn.execute("analyze")
 
-        latest, read = _rows_read(
+        latest, read = rows_read(
             conn, "select open_time, rsi_14, indicators, follows_gap from bi.candles_1h where instrument_id = %s"
             " order by open_time desc limit 5", (iid,))
         assert [r[0] for r in latest] == [end - timedelta(hours=k) for k in range(5)]
@@ -57,7 +45,7 @@ def test_latest_n_and_ranges_read_indicators_of_the_returned_rows_only(db_url: s
         candle_rows = sum(n for rel, n in read.items() if rel == "candles" or rel.startswith("_hyper_"))
         assert read.get("bar_values", 0) <= max(5, candle_rows) <= BARS, read
 
-        in_range, read = _rows_read(
+        in_range, read = rows_read(
             conn, "select open_time, indicators from bi.candles_1h where instrument_id = %s"
             " and open_time > %s and open_time <= %s order by open_time", (iid, end - timedelta(hours=10), end - timedelta(hours=2)))
         assert len(in_range) == 8
